@@ -5,7 +5,7 @@ DSA_CACHE=${DSA_CACHE:-$HOME/.cache/dsa}
 K8S_VERSION=${K8S_VERSION:-v1.33.13}
 # Run dir: all cluster state (PKI, configs, containerd root, kubelet dir, logs). etcd data is a tmpfs inside it.
 DSA_RUN=${DSA_RUN:-$DSA_CACHE/run}
-DSA_LOGS=${DSA_LOGS:-$DSA_RUN/logs}
+DSA_LOGS=${DSA_LOGS:-$DSA_CACHE/logs}   # kept after cluster-down (moved to logs.prev)
 DSA_ENV_FILE=${DSA_ENV_FILE:-$DSA_CACHE/cluster.env}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/16}
 SERVICE_VIP=${SERVICE_VIP:-10.96.0.1}
@@ -37,3 +37,58 @@ k8s_bin_key() {
   echo "${K8S_VERSION}-${h}"
 }
 K8S_BIN_DIR() { echo "$DSA_CACHE/bin/$(k8s_bin_key)"; }
+
+# ---- process helpers: every component is a plain background process with a pid file ----
+PIDS=$DSA_RUN/pids
+# start_proc NAME CMD...   (stdout+stderr -> $DSA_LOGS/NAME.log; own session so it outlives the caller)
+start_proc() {
+  local name=$1; shift
+  mkdir -p "$PIDS" "$DSA_LOGS"
+  if proc_alive "$name"; then return 0; fi
+  setsid "$@" </dev/null >>"$DSA_LOGS/$name.log" 2>&1 &
+  echo $! > "$PIDS/$name.pid"
+}
+proc_alive() { local f=$PIDS/$1.pid; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+# stop_proc NAME [timeout-seconds]: SIGTERM, then SIGKILL after the timeout.
+stop_proc() {
+  local name=$1 t=${2:-15} f=$PIDS/$1.pid pid i
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { log "$name did not stop in ${t}s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; }
+  fi
+  rm -f "$f"
+}
+# wait_for DESCRIPTION TIMEOUT CMD...  (polls every 0.25s)
+wait_for() {
+  local what=$1 t=$2; shift 2
+  local end=$((SECONDS + t))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || { log "timeout (${t}s) waiting for $what; logs in $DSA_LOGS"; return 1; }
+    sleep 0.25
+  done
+}
+KUBECTL=${KUBECTL:-$(command -v kubectl || echo /usr/local/bin/kubectl)}
+kc() { "$KUBECTL" --kubeconfig "$DSA_RUN/admin.kubeconfig" "$@"; }
+apiserver_ready() { curl -fsS --max-time 2 --cacert "$DSA_RUN/pki/ca.crt" "https://127.0.0.1:$APISERVER_PORT/readyz" >/dev/null; }
+etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
+ETCD_PORT=${ETCD_PORT:-12379}        # not 2379: do not collide with any other etcd on the machine
+ETCD_PEER_PORT=${ETCD_PEER_PORT:-12380}
+CONTAINERD_SOCK=${CONTAINERD_SOCK:-/run/dsa-containerd/containerd.sock}
+CONTAINERD_STATE=${CONTAINERD_STATE:-/run/dsa-containerd}
+registry_addr() { echo "$(node_ip):$REGISTRY_PORT"; }
+registry_up() { curl -fsS --max-time 2 "http://$(registry_addr)/v2/" >/dev/null; }
+
+# ---- image names (all in the local registry; never :latest) ----
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
+KANIKO_MODULE=${KANIKO_MODULE:-github.com/chainguard-dev/kaniko}
+KANIKO_VERSION=${KANIKO_VERSION:-v1.25.0}
+HELM_BIN_DIR() { echo "$DSA_CACHE/bin/helm-$HELM_VERSION"; }
+busybox_version() { dpkg-query -W -f '${Version}' busybox-static 2>/dev/null | sed 's/^[0-9]*://; s/[-+~].*//'; }
+node_version() { node --version 2>/dev/null | sed 's/^v//'; }
+IMG_PAUSE() { echo "$(registry_addr)/dsa/pause:3.10-$IMAGE_TAG"; }
+IMG_BUSYBOX() { echo "$(registry_addr)/dsa/busybox:$(busybox_version)-$IMAGE_TAG"; }
+IMG_NODE() { echo "$(registry_addr)/dsa/node:$(node_version)-$IMAGE_TAG"; }
+IMG_KANIKO() { echo "$(registry_addr)/dsa/kaniko-executor:$KANIKO_VERSION-$IMAGE_TAG"; }

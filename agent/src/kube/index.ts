@@ -1,0 +1,2 @@
+export * from './kubeconfig.js';
+export { createKubeConfig } from './client.js';

@@ -1,0 +1,5 @@
+// @dsa/api: the one source of truth shared by the agent and the operator.
+export * from './constants.js';
+export type * from './model/project.js';
+export * from './v1alpha1/index.js';
+export * from './hash.js';

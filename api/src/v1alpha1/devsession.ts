@@ -1,0 +1,393 @@
+// DevSession: one devspace project under development (docs/api/v1alpha1.md is the prose version).
+import { Type, type Static } from '@sinclair/typebox';
+import { API_VERSION, DEVSESSION, SessionPhase, BuildPhase } from '../constants.js';
+import {
+  BuildInputs,
+  Conditions,
+  ContextSource,
+  DnsLabel,
+  FreeFormObject,
+  NamedList,
+  ObjectMeta,
+  ResourceRequirements,
+  StringEnum,
+  StringMap,
+  Timestamp,
+} from './common.js';
+
+export const SESSION_PHASES = Object.values(SessionPhase) as Array<(typeof SessionPhase)[keyof typeof SessionPhase]>;
+export const BUILD_PHASES = Object.values(BuildPhase) as Array<(typeof BuildPhase)[keyof typeof BuildPhase]>;
+export const INITIAL_SYNC_STRATEGIES = [
+  'mirrorLocal',
+  'mirrorRemote',
+  'preferLocal',
+  'preferRemote',
+  'preferNewest',
+  'keepAll',
+  'disabled',
+] as const;
+
+// CEL rules (apiserver ≥ 1.25). validate.ts mirrors each one in TypeScript for the agent.
+export const CEL = {
+  imageContext: {
+    rule: '(has(self.skip) && self.skip) || has(self.context)',
+    message: 'context is required unless skip is true',
+  },
+  deploymentKind: {
+    rule: 'has(self.kubectl) != has(self.helm)',
+    message: 'exactly one of kubectl or helm must be set',
+  },
+  kubectlSource: {
+    rule: 'has(self.manifests) != has(self.git)',
+    message: 'exactly one of manifests or git must be set',
+  },
+  chartSource: {
+    rule:
+      '((has(self.component) && self.component) ? 1 : 0) + (has(self.name) ? 1 : 0) + (has(self.archive) ? 1 : 0) + (has(self.git) ? 1 : 0) == 1',
+    message: 'exactly one of component: true, name, archive or git must be set',
+  },
+  podSelector: {
+    rule: '(has(self.imageName) ? 1 : 0) + (has(self.imageSelector) ? 1 : 0) + (has(self.labelSelector) ? 1 : 0) == 1',
+    message: 'exactly one of imageName, imageSelector or labelSelector must be set',
+  },
+} as const;
+
+export const Owner = Type.Object(
+  {
+    user: Type.String({ minLength: 1 }),
+    host: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type Owner = Static<typeof Owner>;
+
+export const SessionImage = Type.Object(
+  {
+    /** Key under devspace `images:` (DNS-1123 label; the agent sanitizes other keys). */
+    name: DnsLabel(),
+    ...BuildInputs,
+    context: Type.Optional(ContextSource),
+    /** Never build; the image is only referenced (devspace `build.disabled`, dependency `skipBuild`). */
+    skip: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, 'x-kubernetes-validations': [CEL.imageContext] },
+);
+export type SessionImage = Static<typeof SessionImage>;
+
+export const KubectlGitSource = Type.Object(
+  {
+    url: Type.String({ minLength: 1 }),
+    ref: Type.Optional(Type.String()),
+    /** Files or folders inside the repository. */
+    paths: Type.Optional(Type.Array(Type.String())),
+    kustomize: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type KubectlGitSource = Static<typeof KubectlGitSource>;
+
+export const KubectlDeployment = Type.Object(
+  {
+    /** Inline YAML documents (the agent inlines local files and pre-renders kustomize). */
+    manifests: Type.Optional(Type.Array(Type.String())),
+    git: Type.Optional(KubectlGitSource),
+    kustomize: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, 'x-kubernetes-validations': [CEL.kubectlSource] },
+);
+export type KubectlDeployment = Static<typeof KubectlDeployment>;
+
+export const ChartGitSource = Type.Object(
+  {
+    url: Type.String({ minLength: 1 }),
+    ref: Type.Optional(Type.String()),
+    /** Chart folder inside the repository. */
+    path: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ChartGitSource = Static<typeof ChartGitSource>;
+
+export const HelmChart = Type.Object(
+  {
+    /** dsa's built-in component chart (devspace component deployments, chart-less helm). */
+    component: Type.Optional(Type.Boolean()),
+    /** A repo chart: name, repo URL (or oci://), version. */
+    name: Type.Optional(Type.String({ minLength: 1 })),
+    repo: Type.Optional(Type.String()),
+    version: Type.Optional(Type.String()),
+    /** A local chart packed by the agent: base64 of the .tgz. */
+    archive: Type.Optional(Type.String({ format: 'byte' })),
+    git: Type.Optional(ChartGitSource),
+  },
+  { additionalProperties: false, 'x-kubernetes-validations': [CEL.chartSource] },
+);
+export type HelmChart = Static<typeof HelmChart>;
+
+export const HelmDeployment = Type.Object(
+  {
+    /** Default: the deployment name. */
+    releaseName: Type.Optional(Type.String()),
+    chart: HelmChart,
+    /** valuesFiles already merged in order, then inline values on top. */
+    values: Type.Optional(FreeFormObject()),
+    wait: Type.Optional(Type.Boolean()),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type HelmDeployment = Static<typeof HelmDeployment>;
+
+export const SessionDeployment = Type.Object(
+  {
+    name: DnsLabel(),
+    /** Default: the session's namespace. */
+    namespace: Type.Optional(Type.String()),
+    /** Replace untagged references to built images with the built tag (default true). */
+    updateImageTags: Type.Optional(Type.Boolean()),
+    kubectl: Type.Optional(KubectlDeployment),
+    helm: Type.Optional(HelmDeployment),
+  },
+  { additionalProperties: false, 'x-kubernetes-validations': [CEL.deploymentKind] },
+);
+export type SessionDeployment = Static<typeof SessionDeployment>;
+
+export const PodSelector = Type.Object(
+  {
+    /** A key of spec.images: pods running the image built from it. */
+    imageName: Type.Optional(Type.String({ minLength: 1 })),
+    /** A full image reference to match. */
+    imageSelector: Type.Optional(Type.String({ minLength: 1 })),
+    labelSelector: Type.Optional(StringMap()),
+    containerName: Type.Optional(Type.String()),
+    /** Default: the session's namespace. */
+    namespace: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false, 'x-kubernetes-validations': [CEL.podSelector] },
+);
+export type PodSelector = Static<typeof PodSelector>;
+
+const Port = () => Type.Integer({ minimum: 1, maximum: 65535 });
+export const PortMapping = Type.Object(
+  {
+    localPort: Port(),
+    remotePort: Port(),
+    bindAddress: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type PortMapping = Static<typeof PortMapping>;
+
+export const EnvVar = Type.Object({ name: Type.String({ minLength: 1 }), value: Type.String() }, { additionalProperties: false });
+export type EnvVar = Static<typeof EnvVar>;
+
+export const SyncExec = Type.Object(
+  { command: Type.String({ minLength: 1 }), args: Type.Optional(Type.Array(Type.String())) },
+  { additionalProperties: false },
+);
+export type SyncExec = Static<typeof SyncExec>;
+
+export const SyncPath = Type.Object(
+  {
+    /** Relative to the project folder (the agent resolves it on the developer's machine). */
+    localPath: Type.String({ minLength: 1 }),
+    containerPath: Type.String({ minLength: 1 }),
+    excludePaths: Type.Optional(Type.Array(Type.String())),
+    downloadExcludePaths: Type.Optional(Type.Array(Type.String())),
+    uploadExcludePaths: Type.Optional(Type.Array(Type.String())),
+    initialSync: Type.Optional(StringEnum(INITIAL_SYNC_STRATEGIES)),
+    waitInitialSync: Type.Optional(Type.Boolean()),
+    disableDownload: Type.Optional(Type.Boolean()),
+    disableUpload: Type.Optional(Type.Boolean()),
+    polling: Type.Optional(Type.Boolean()),
+    onUpload: Type.Optional(
+      Type.Object(
+        {
+          restartContainer: Type.Optional(Type.Boolean()),
+          exec: Type.Optional(Type.Array(SyncExec)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SyncPath = Static<typeof SyncPath>;
+
+export const DevPod = Type.Object(
+  {
+    name: DnsLabel(),
+    selector: PodSelector,
+    /** Dev overrides: patch the selected workload's pod template. */
+    devImage: Type.Optional(Type.String()),
+    command: Type.Optional(Type.Array(Type.String())),
+    args: Type.Optional(Type.Array(Type.String())),
+    workingDir: Type.Optional(Type.String()),
+    env: Type.Optional(Type.Array(EnvVar)),
+    resources: Type.Optional(ResourceRequirements),
+    /** What the agent connects to. */
+    ports: Type.Optional(Type.Array(PortMapping)),
+    reversePorts: Type.Optional(Type.Array(PortMapping)),
+    sync: Type.Optional(Type.Array(SyncPath)),
+    terminal: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          command: Type.Optional(Type.Array(Type.String())),
+          workDir: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    logs: Type.Optional(
+      Type.Object(
+        { enabled: Type.Optional(Type.Boolean()), lastLines: Type.Optional(Type.Integer({ minimum: 0 })) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DevPod = Static<typeof DevPod>;
+
+export const DevSpec = Type.Object(
+  {
+    interactive: Type.Optional(Type.Boolean()),
+    pods: Type.Optional(NamedList(DevPod)),
+  },
+  { additionalProperties: false },
+);
+export type DevSpec = Static<typeof DevSpec>;
+
+export const SessionDependency = Type.Object(
+  {
+    /** Name of another DevSession. */
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    /** Default: this session's namespace. */
+    namespace: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type SessionDependency = Static<typeof SessionDependency>;
+
+export const DevSessionSpec = Type.Object(
+  {
+    /** devspace `name` / folder name. */
+    project: Type.String({ minLength: 1 }),
+    owner: Type.Optional(Owner),
+    /** Stop reconciling, keep what exists. */
+    suspend: Type.Optional(Type.Boolean()),
+    /** Deleting the session leaves deployed objects in place. */
+    keepDeployments: Type.Optional(Type.Boolean()),
+    images: Type.Optional(NamedList(SessionImage)),
+    /** Applied in order, after all images are built. */
+    deployments: Type.Optional(NamedList(SessionDeployment)),
+    dev: Type.Optional(DevSpec),
+    dependencies: Type.Optional(Type.Array(SessionDependency)),
+  },
+  { additionalProperties: false },
+);
+export type DevSessionSpec = Static<typeof DevSessionSpec>;
+
+export const SessionImageStatus = Type.Object(
+  {
+    name: Type.String(),
+    imageBuild: Type.Optional(Type.String()),
+    /** Full reference that was pushed, `repo:tag`. */
+    image: Type.Optional(Type.String()),
+    digest: Type.Optional(Type.String()),
+    phase: Type.Optional(StringEnum(BUILD_PHASES)),
+  },
+  { additionalProperties: false },
+);
+export type SessionImageStatus = Static<typeof SessionImageStatus>;
+
+export const SessionDeploymentStatus = Type.Object(
+  {
+    name: Type.String(),
+    ready: Type.Boolean(),
+    message: Type.Optional(Type.String()),
+    /** Number of objects applied for this deployment. */
+    resources: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type SessionDeploymentStatus = Static<typeof SessionDeploymentStatus>;
+
+export const InventoryEntry = Type.Object(
+  {
+    apiVersion: Type.String(),
+    kind: Type.String(),
+    namespace: Type.Optional(Type.String()),
+    name: Type.String(),
+    /** The spec.deployments[].name that produced it. */
+    deployment: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type InventoryEntry = Static<typeof InventoryEntry>;
+
+export const DevPodStatus = Type.Object(
+  {
+    devPod: Type.String(),
+    pod: Type.String(),
+    container: Type.Optional(Type.String()),
+    namespace: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type DevPodStatus = Static<typeof DevPodStatus>;
+
+export const DependencyStatus = Type.Object(
+  {
+    name: Type.String(),
+    namespace: Type.Optional(Type.String()),
+    ready: Type.Boolean(),
+    message: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type DependencyStatus = Static<typeof DependencyStatus>;
+
+export const DevSessionStatus = Type.Object(
+  {
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
+    phase: Type.Optional(StringEnum(SESSION_PHASES)),
+    /** One line a person understands. */
+    message: Type.Optional(Type.String()),
+    /** `user@host`, copied from spec.owner for the printer column. */
+    owner: Type.Optional(Type.String()),
+    /** `built/total`, printer column. */
+    imagesBuilt: Type.Optional(Type.String()),
+    /** `ready/total`, printer column. */
+    deploymentsReady: Type.Optional(Type.String()),
+    /** Printer column; the agent reports `active`/`2 paths` via its own status patch. */
+    sync: Type.Optional(Type.String()),
+    /** When the agent last reported (heartbeat for `sync`). */
+    agentHeartbeatTime: Type.Optional(Timestamp()),
+    images: Type.Optional(NamedList(SessionImageStatus)),
+    deployments: Type.Optional(NamedList(SessionDeploymentStatus)),
+    /** Everything applied, for pruning. */
+    inventory: Type.Optional(Type.Array(InventoryEntry)),
+    /** What the agent should talk to. */
+    pods: Type.Optional(Type.Array(DevPodStatus)),
+    dependencies: Type.Optional(Type.Array(DependencyStatus)),
+    conditions: Type.Optional(Conditions()),
+  },
+  { additionalProperties: false },
+);
+export type DevSessionStatus = Static<typeof DevSessionStatus>;
+
+export const DevSession = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal(DEVSESSION.kind),
+    metadata: ObjectMeta,
+    spec: DevSessionSpec,
+    status: Type.Optional(DevSessionStatus),
+  },
+  { additionalProperties: false },
+);
+export type DevSession = Static<typeof DevSession>;
+/** Alias that reads better where the value (not the type) is meant. */
+export const DevSessionSchema = DevSession;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the Go tools that come from their own modules via `go install` into the
+# cache: helm (helm.sh/helm/v3) and the kaniko executor (chainguard-dev fork). Prints the binary path.
+# Usage: tools.sh helm|kaniko
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+gobuild() { # name dir pkg@version ldflags
+  local name=$1 dir=$2 pkg=$3 ld=$4 start=$SECONDS
+  [ -x "$dir/$name" ] && { echo "$dir/$name"; return; }
+  mkdir -p "$dir"
+  log "building $name ($pkg) into $dir (log: $DSA_CACHE/build-$name.log)"
+  # Separate `go install pkg@version`: the tool's own go.mod decides its dependencies.
+  CGO_ENABLED=0 GOBIN="$dir" GOFLAGS=-mod=mod /usr/bin/time -v \
+    go install -p "${GO_BUILD_P:-2}" -trimpath -ldflags "-s -w $ld" "$pkg" > "$DSA_CACHE/build-$name.log" 2>&1 \
+    || { tail -20 "$DSA_CACHE/build-$name.log" >&2; die "go install $pkg failed"; }
+  log "built $name in $((SECONDS-start))s; $(grep -E 'Maximum resident' "$DSA_CACHE/build-$name.log" | sed 's/^\s*//')"
+  echo "$dir/$name"
+}
+case "${1:-}" in
+  helm)
+    gobuild helm "$(HELM_BIN_DIR)" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
+      "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" ;;
+  kaniko)
+    p=$(gobuild executor "$DSA_CACHE/bin/kaniko-$KANIKO_VERSION" "$KANIKO_MODULE/cmd/executor@$KANIKO_VERSION" \
+      "-X $KANIKO_MODULE/pkg/version.version=$KANIKO_VERSION")
+    echo "$p" ;;
+  *) die "usage: tools.sh helm|kaniko" ;;
+esac
