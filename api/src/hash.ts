@@ -52,3 +52,20 @@ export function buildTag(inputs: BuildTagInputs): string {
   });
   return TAG_PREFIX + sha256Hex(canonical).slice(0, TAG_HEX_LENGTH);
 }
+
+/**
+ * Stands in for an upload digest that is not known yet (`dsa render` without hashing contexts).
+ * It is a valid digest syntactically; desiredImageBuilds() treats it as unknown and derives no tag.
+ */
+export const PLACEHOLDER_DIGEST = `sha256:${'0'.repeat(64)}`;
+
+/**
+ * `name` if it fits in `max` characters, else a prefix plus `-<8 hex of sha256(name)>`, so distinct
+ * long names stay distinct and the result is stable. Callers pass DNS-1123-safe input.
+ */
+export function shortenName(name: string, max = 63): string {
+  if (name.length <= max) return name;
+  const suffix = sha256Hex(name).slice(0, 8);
+  const prefix = name.slice(0, max - suffix.length - 1).replace(/[-.]+$/, '');
+  return `${prefix}-${suffix}`;
+}

@@ -3,3 +3,6 @@ export * from './constants.js';
 export type * from './model/project.js';
 export * from './v1alpha1/index.js';
 export * from './hash.js';
+export * from './image-builds.js';
+export * from './crd/generate.js';
+export * from './crd/crd-validator.js';

@@ -63,13 +63,14 @@ images-extra: $(IMAGES_EXTRA)
 
 # No-op until operator/Dockerfile exists. Its base image comes in as build args (NODE_IMAGE and
 # BASE_IMAGE = our Node.js 20 image), so the same Dockerfile builds FROM a public image elsewhere.
+# HELM_IMAGE holds /usr/local/bin/helm:  FROM ${HELM_IMAGE} AS helm ... COPY --from=helm /usr/local/bin/helm /usr/local/bin/helm
 images-operator: images-base
 	@if [ -f "$(DSA_OPERATOR_DOCKERFILE)" ]; then \
 	  eval "$$($(DSA_CLUSTER_DIR)/env.sh)"; \
 	  $(DSA_CLUSTER_DIR)/build-image.sh "$(DSA_OPERATOR_CONTEXT)" "$(DSA_OPERATOR_DOCKERFILE)" \
 	    "$$DSA_REGISTRY/dsa/operator:$(DSA_OPERATOR_TAG)" \
 	    --build-arg NODE_IMAGE="$$DSA_NODE_IMAGE" --build-arg BASE_IMAGE="$$DSA_NODE_IMAGE" \
-	    --build-arg HELM_BIN="$$DSA_HELM"; \
+	    --build-arg HELM_IMAGE="$$DSA_HELM_IMAGE"; \
 	else echo "images-operator: $(DSA_OPERATOR_DOCKERFILE) not found; skipped" >&2; fi
 
 test-e2e-smoke:

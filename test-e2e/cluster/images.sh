@@ -2,7 +2,7 @@
 # Builds the project's base images without pulling from any public registry and pushes them to
 # the local registry (started if needed). Images already in the registry are skipped, so a
 # second run takes about a second. Use FORCE=1 to rebuild.
-# Usage: images.sh base|node|kaniko|all    (base = pause + busybox: what the node tier needs)
+# Usage: images.sh base|node|kaniko|helm|all    (base = pause + busybox: what the node tier needs)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 "$CLUSTER_DIR/install-deps.sh"
@@ -83,10 +83,19 @@ build_kaniko() {
   build "$c" kaniko "$ref"
 }
 
+build_helm() {
+  local ref; ref=$(IMG_HELM); need "$ref" || return 0
+  local exe c; exe=$("$CLUSTER_DIR/tools.sh" helm)
+  c=$(fresh_ctx helm); mkdir -p "$c/rootfs/usr/local/bin"
+  cp "$exe" "$c/rootfs/usr/local/bin/helm"
+  build "$c" helm "$ref"
+}
+
 case "${1:-all}" in
   base)   build_pause; build_busybox ;;
   node)   build_node ;;
   kaniko) build_kaniko ;;
-  all)    build_pause; build_busybox; build_node; build_kaniko ;;
-  *) die "usage: images.sh base|node|kaniko|all" ;;
+  helm)   build_helm ;;
+  all)    build_pause; build_busybox; build_node; build_helm; build_kaniko ;;
+  *) die "usage: images.sh base|node|kaniko|helm|all" ;;
 esac

@@ -91,4 +91,5 @@ node_version() { node --version 2>/dev/null | sed 's/^v//'; }
 IMG_PAUSE() { echo "$(registry_addr)/dsa/pause:3.10-$IMAGE_TAG"; }
 IMG_BUSYBOX() { echo "$(registry_addr)/dsa/busybox:$(busybox_version)-$IMAGE_TAG"; }
 IMG_NODE() { echo "$(registry_addr)/dsa/node:$(node_version)-$IMAGE_TAG"; }
+IMG_HELM() { echo "$(registry_addr)/dsa/helm:$HELM_VERSION-$IMAGE_TAG"; }
 IMG_KANIKO() { echo "$(registry_addr)/dsa/kaniko-executor:$KANIKO_VERSION-$IMAGE_TAG"; }

@@ -42,14 +42,14 @@ export const Timestamp = () => Type.String({ format: 'date-time' });
 
 export const DnsLabel = (options: Record<string, unknown> = {}) => Type.String({ ...options, pattern: DNS1123_LABEL, minLength: 1, maxLength: 63 });
 
-export const ResourceRequirements = Type.Object(
+export const ResourceSpec = Type.Object(
   {
     requests: Type.Optional(Type.Unsafe<Record<string, string | number>>({ type: 'object', additionalProperties: Quantity() })),
     limits: Type.Optional(Type.Unsafe<Record<string, string | number>>({ type: 'object', additionalProperties: Quantity() })),
   },
   { additionalProperties: false },
 );
-export type ResourceRequirements = Static<typeof ResourceRequirements>;
+export type ResourceSpec = Static<typeof ResourceSpec>;
 
 /** metav1.Condition, including the field rules the apiserver applies to core types. */
 export const Condition = Type.Object(
@@ -158,7 +158,7 @@ export const BuilderOptions = Type.Object(
     cache: Type.Optional(Type.Boolean()),
     /** Extra executor args. */
     args: Type.Optional(Type.Array(Type.String())),
-    resources: Type.Optional(ResourceRequirements),
+    resources: Type.Optional(ResourceSpec),
     /** Namespace the build runs in; default: the session's. Cross-namespace builds get no ownerReference. */
     namespace: Type.Optional(Type.String()),
   },

@@ -9,7 +9,7 @@ import {
   FreeFormObject,
   NamedList,
   ObjectMeta,
-  ResourceRequirements,
+  ResourceSpec,
   StringEnum,
   StringMap,
   Timestamp,
@@ -26,6 +26,12 @@ export const INITIAL_SYNC_STRATEGIES = [
   'keepAll',
   'disabled',
 ] as const;
+
+/**
+ * Upper bound for spec lists. Generous for any devspace project; it keeps the apiserver's static
+ * cost estimate of the per-item CEL rules (cost × list cardinality) far below its limit.
+ */
+export const MAX_LIST = 100;
 
 // CEL rules (apiserver ≥ 1.25). validate.ts mirrors each one in TypeScript for the agent.
 export const CEL = {
@@ -152,7 +158,7 @@ export const SessionDeployment = Type.Object(
 );
 export type SessionDeployment = Static<typeof SessionDeployment>;
 
-export const PodSelector = Type.Object(
+export const DevPodSelector = Type.Object(
   {
     /** A key of spec.images: pods running the image built from it. */
     imageName: Type.Optional(Type.String({ minLength: 1 })),
@@ -165,10 +171,10 @@ export const PodSelector = Type.Object(
   },
   { additionalProperties: false, 'x-kubernetes-validations': [CEL.podSelector] },
 );
-export type PodSelector = Static<typeof PodSelector>;
+export type DevPodSelector = Static<typeof DevPodSelector>;
 
 const Port = () => Type.Integer({ minimum: 1, maximum: 65535 });
-export const PortMapping = Type.Object(
+export const DevPortMapping = Type.Object(
   {
     localPort: Port(),
     remotePort: Port(),
@@ -176,7 +182,7 @@ export const PortMapping = Type.Object(
   },
   { additionalProperties: false },
 );
-export type PortMapping = Static<typeof PortMapping>;
+export type DevPortMapping = Static<typeof DevPortMapping>;
 
 export const EnvVar = Type.Object({ name: Type.String({ minLength: 1 }), value: Type.String() }, { additionalProperties: false });
 export type EnvVar = Static<typeof EnvVar>;
@@ -217,17 +223,17 @@ export type SyncPath = Static<typeof SyncPath>;
 export const DevPod = Type.Object(
   {
     name: DnsLabel(),
-    selector: PodSelector,
+    selector: DevPodSelector,
     /** Dev overrides: patch the selected workload's pod template. */
     devImage: Type.Optional(Type.String()),
     command: Type.Optional(Type.Array(Type.String())),
     args: Type.Optional(Type.Array(Type.String())),
     workingDir: Type.Optional(Type.String()),
     env: Type.Optional(Type.Array(EnvVar)),
-    resources: Type.Optional(ResourceRequirements),
+    resources: Type.Optional(ResourceSpec),
     /** What the agent connects to. */
-    ports: Type.Optional(Type.Array(PortMapping)),
-    reversePorts: Type.Optional(Type.Array(PortMapping)),
+    ports: Type.Optional(Type.Array(DevPortMapping)),
+    reversePorts: Type.Optional(Type.Array(DevPortMapping)),
     sync: Type.Optional(Type.Array(SyncPath)),
     terminal: Type.Optional(
       Type.Object(
@@ -253,7 +259,7 @@ export type DevPod = Static<typeof DevPod>;
 export const DevSpec = Type.Object(
   {
     interactive: Type.Optional(Type.Boolean()),
-    pods: Type.Optional(NamedList(DevPod)),
+    pods: Type.Optional(NamedList(DevPod, { maxItems: MAX_LIST })),
   },
   { additionalProperties: false },
 );
@@ -279,11 +285,11 @@ export const DevSessionSpec = Type.Object(
     suspend: Type.Optional(Type.Boolean()),
     /** Deleting the session leaves deployed objects in place. */
     keepDeployments: Type.Optional(Type.Boolean()),
-    images: Type.Optional(NamedList(SessionImage)),
+    images: Type.Optional(NamedList(SessionImage, { maxItems: MAX_LIST })),
     /** Applied in order, after all images are built. */
-    deployments: Type.Optional(NamedList(SessionDeployment)),
+    deployments: Type.Optional(NamedList(SessionDeployment, { maxItems: MAX_LIST })),
     dev: Type.Optional(DevSpec),
-    dependencies: Type.Optional(Type.Array(SessionDependency)),
+    dependencies: Type.Optional(Type.Array(SessionDependency, { maxItems: MAX_LIST })),
   },
   { additionalProperties: false },
 );

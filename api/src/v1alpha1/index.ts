@@ -3,3 +3,4 @@ export * from './common.js';
 export * from './devsession.js';
 export * from './imagebuild.js';
 export * from './validate.js';
+export * from './examples.js';

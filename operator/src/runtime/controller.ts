@@ -147,7 +147,9 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
     if (this.state !== 'new') return;
     this.state = 'running';
     for (const key of this.opts.for.keys()) this.queue.add(key);
-    this.workersDone = this.queue.runWorkers(this.opts.workers ?? 1, (key) => this.processKey(key));
+    this.workersDone = this.queue.runWorkers(this.opts.workers ?? 1, async (key) => {
+      await this.processKey(key);
+    });
     this.log.info({ workers: this.opts.workers ?? 1 }, 'controller started');
   }
 

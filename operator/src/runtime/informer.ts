@@ -133,6 +133,8 @@ export class ResourceInformer<T extends KubernetesObject> {
   private syncWaiters: Array<() => void> = [];
   private restarts = 0;
   private lastSyncAt: number | undefined;
+  /** Called with the total restart count after each error-triggered restart is scheduled (metrics hook). */
+  onRestart: ((restarts: number) => void) | undefined;
 
   constructor(opts: InformerOptions<T>) {
     this.name = opts.name;
@@ -319,6 +321,11 @@ export class ResourceInformer<T extends KubernetesObject> {
     this.failures++;
     this.restarts++;
     this.log.warn({ err, delayMs: delay, failures: this.failures }, 'informer list/watch failed; restarting');
+    try {
+      this.onRestart?.(this.restarts);
+    } catch {
+      // metrics hooks must not break the informer
+    }
     this.restartTimer = this.clock.setTimeout(() => {
       this.restartTimer = undefined;
       void this.startGeneration('restart');

@@ -1,0 +1,410 @@
+// DevSpace v1beta2 … v1beta11 (DevSpace 3.5 – 5.18) as one schema with per-field version ranges
+// (`since`/`until` = N of v1betaN). Source: devspace-reference.md §1 (schema.go at v3.5.18, v4.0.0,
+// v4.14.0 and the per-version diffs). Field markers: a = acted on, w = parsed but warned, x = refused.
+import { a, S, w, x, type Field, type Schema } from './schema.js';
+
+const KANIKO_ONLY = 'dsa always builds in-cluster with kaniko';
+
+const buildOptions = S.obj({
+  target: a(S.str()),
+  network: a(S.str()),
+  buildArgs: a(S.map(S.union(S.str(), S.any()))),
+});
+
+const resources = S.obj({ requests: a(S.strMap()), limits: a(S.strMap()) });
+
+const execCmd = S.obj({ command: a(S.str()), args: a(S.strList()) });
+
+const image = S.obj({
+  image: a(S.str(), { required: true }),
+  tag: a(S.str(), { until: 6 }),
+  tags: a(S.strList(), { since: 7 }),
+  dockerfile: a(S.str()),
+  context: a(S.str()),
+  createPullSecret: a(S.bool()),
+  entrypoint: a(S.strList(), { since: 3 }),
+  cmd: a(S.strList(), { since: 3 }),
+  appendDockerfileInstructions: a(S.strList(), { since: 9 }),
+  injectRestartHelper: w(S.bool(), 'dsa does not wrap the entrypoint with a restart helper; use sync onUpload.restartContainer with a dev command', { since: 9 }),
+  restartHelperPath: w(S.str(), 'no restart helper is injected', { since: 10 }),
+  preferSyncOverRebuild: w(S.bool(), 'dsa rebuilds when the build context changes', { since: 9 }),
+  rebuildStrategy: w(S.en('default', 'always', 'ignoreContextChanges'), 'dsa rebuilds when the content-addressed tag changes', { since: 10 }),
+  tagsAppendRandom: w(S.bool(), 'dsa derives a content-addressed tag', { since: 9 }),
+  build: a(
+    S.obj({
+      disabled: a(S.bool()),
+      docker: a(
+        S.obj({
+          preferMinikube: w(S.bool(), KANIKO_ONLY),
+          skipPush: a(S.bool()),
+          disableFallback: w(S.bool(), KANIKO_ONLY),
+          useBuildKit: w(S.bool(), KANIKO_ONLY, { since: 4 }),
+          useCli: w(S.bool(), KANIKO_ONLY, { since: 9 }),
+          args: w(S.strList(), 'docker CLI arguments do not apply to kaniko', { since: 6 }),
+          options: a(buildOptions),
+        }),
+      ),
+      kaniko: a(
+        S.obj({
+          cache: a(S.bool()),
+          snapshotMode: a(S.str()),
+          flags: a(S.strList(), { until: 7, note: 'becomes kaniko args' }),
+          args: a(S.strList(), { since: 8 }),
+          image: a(S.str(), { since: 8 }),
+          namespace: a(S.str()),
+          insecure: a(S.bool()),
+          pullSecret: a(S.str()),
+          additionalMounts: w(S.list(S.any()), 'extra mounts in the build pod are not supported yet', { since: 8 }),
+          resources: a(resources, { since: 9 }),
+          initImage: w(S.str(), 'the build pod has no init image', { since: 9 }),
+          serviceAccount: w(S.str(), 'the build pod uses the operator-managed service account', { since: 9 }),
+          nodeSelector: w(S.strMap(), 'build pod scheduling is not configurable yet', { since: 9 }),
+          annotations: w(S.strMap(), 'build pod metadata is not configurable yet', { since: 9 }),
+          labels: w(S.strMap(), 'build pod metadata is not configurable yet', { since: 9 }),
+          env: w(S.strMap(), 'build pod env is not configurable yet', { since: 9 }),
+          options: a(buildOptions),
+        }),
+      ),
+      buildKit: w(S.any(), `${KANIKO_ONLY}; buildKit options are ignored (buildArgs/target are used)`, { since: 9 }),
+      custom: w(
+        S.obj({
+          command: a(S.str()),
+          flags: a(S.strList(), { until: 5 }),
+          args: a(S.strList(), { since: 6 }),
+          appendArgs: a(S.strList(), { since: 7 }),
+          imageFlag: a(S.str()),
+          imageTagOnly: a(S.bool(), { since: 9 }),
+          skipImageArg: a(S.bool(), { since: 9 }),
+          onChange: a(S.strList()),
+        }),
+        `the custom build command is recorded but not run; ${KANIKO_ONLY} from the Dockerfile`,
+      ),
+    }),
+  ),
+});
+
+const componentContainer = S.obj({
+  name: a(S.str()),
+  image: a(S.str()),
+  command: a(S.strList()),
+  args: a(S.strList()),
+  stdin: a(S.bool(), { since: 3 }),
+  tty: a(S.bool(), { since: 3 }),
+  env: a(S.list(S.any())),
+  volumeMounts: a(S.list(S.obj({ containerPath: a(S.str()), volume: a(S.obj({ name: a(S.str()), subPath: a(S.str()), readOnly: a(S.bool()) })) }))),
+  resources: a(S.any()),
+  livenessProbe: a(S.any()),
+  readinessProbe: a(S.any()),
+});
+
+const component = S.obj({
+  containers: a(S.list(componentContainer)),
+  initContainers: a(S.list(componentContainer), { since: 3 }),
+  replicas: a(S.int(0)),
+  autoScaling: a(S.any()),
+  rollingUpdate: a(S.any()),
+  labels: a(S.strMap()),
+  annotations: a(S.strMap()),
+  volumes: a(S.list(S.any())),
+  service: a(
+    S.obj({
+      name: a(S.str()),
+      type: a(S.str()),
+      ports: a(S.list(S.obj({ port: a(S.int(1, 65535)), containerPort: a(S.int(1, 65535)), protocol: a(S.str()) }))),
+      externalIPs: a(S.strList()),
+      labels: a(S.strMap()),
+      annotations: a(S.strMap()),
+    }),
+  ),
+  serviceName: a(S.str()),
+  ingress: a(S.any()),
+  podManagementPolicy: a(S.str()),
+  pullSecrets: a(S.strList()),
+  options: a(
+    S.obj({
+      wait: a(S.bool()),
+      rollback: a(S.bool(), { note: 'becomes helm atomic' }),
+      force: w(S.bool(), 'helm --force is not used'),
+      timeout: a(S.int(0)),
+      tillerNamespace: w(S.str(), 'Helm 2/Tiller is not supported; dsa uses Helm 3'),
+      replaceImageTags: a(S.bool(), { since: 3 }),
+    }),
+  ),
+});
+
+const helm = S.obj({
+  chart: a(
+    S.obj({
+      name: a(S.str(), { required: true }),
+      version: a(S.str()),
+      repo: a(S.str()),
+      username: a(S.str()),
+      password: a(S.str()),
+    }),
+  ),
+  componentChart: a(S.bool(), { since: 4 }),
+  values: a(S.map(S.any())),
+  valuesFiles: a(S.strList()),
+  wait: a(S.bool()),
+  timeout: a(S.int(0)),
+  rollback: a(S.bool(), { until: 4, note: 'becomes atomic' }),
+  atomic: a(S.bool(), { since: 5 }),
+  force: w(S.bool(), 'helm --force is not used'),
+  cleanupOnFail: w(S.bool(), 'not passed to helm', { since: 5 }),
+  recreate: w(S.bool(), 'not passed to helm', { since: 5 }),
+  disableHooks: w(S.bool(), 'not passed to helm', { since: 5 }),
+  tillerNamespace: w(S.str(), 'Helm 2/Tiller is not supported; dsa uses Helm 3'),
+  devSpaceValues: w(S.bool(), 'DevSpace-specific values injection is not done', { until: 2 }),
+  replaceImageTags: a(S.bool(), { since: 3 }),
+  v2: w(S.bool(), 'Helm 2/Tiller is not supported; dsa uses Helm 3', { since: 5 }),
+  driver: w(S.str(), 'dsa uses the default Helm storage driver', { since: 5 }),
+  path: w(S.str(), 'dsa does not run a local helm binary', { since: 6 }),
+  upgradeArgs: a(S.strList(), { since: 9 }),
+  templateArgs: w(S.strList(), 'not used', { since: 9 }),
+  fetchArgs: w(S.strList(), 'not used', { since: 9 }),
+  deleteArgs: w(S.strList(), 'not used', { since: 9 }),
+  output: w(S.bool(), 'not used', { since: 9 }),
+});
+
+const kubectl = S.obj({
+  manifests: a(S.strList(), { required: true }),
+  kustomize: a(S.bool()),
+  flags: a(S.strList(), { until: 7, note: 'becomes applyArgs' }),
+  applyArgs: a(S.strList(), { since: 8 }),
+  kustomizeArgs: a(S.strList(), { since: 8 }),
+  createArgs: w(S.strList(), 'dsa applies server-side', { since: 7 }),
+  deleteArgs: w(S.strList(), 'not used', { since: 7 }),
+  cmdPath: w(S.str(), 'dsa does not run a local kubectl'),
+  replaceImageTags: a(S.bool(), { since: 3 }),
+});
+
+const deployment = S.obj({
+  name: a(S.str(), { required: true }),
+  namespace: a(S.str()),
+  component: a(component, { until: 3, note: 'becomes helm with the component chart' }),
+  helm: a(helm),
+  kubectl: a(kubectl),
+  concurrent: w(S.bool(), 'dsa applies deployments in order', { since: 10 }),
+});
+
+const selectorFields = (sinceImage = 3): Record<string, Field> => ({
+  selector: a(S.str(), { until: 2, note: 'name of a dev.selectors entry' }),
+  imageName: a(S.str(), { since: sinceImage, until: 9 }),
+  imageSelector: a(S.str(), { since: 10 }),
+  labelSelector: a(S.strMap()),
+  namespace: a(S.str()),
+});
+
+const portFwd = S.obj({ port: a(S.int(1, 65535), { required: true }), remotePort: a(S.int(1, 65535)), bindAddress: a(S.str()) });
+
+const ports = S.obj({
+  ...selectorFields(),
+  containerName: a(S.str(), { since: 9 }),
+  forward: a(S.list(portFwd)),
+  reverseForward: a(S.list(portFwd), { since: 9 }),
+});
+
+const syncExec = S.obj({ command: a(S.str()), args: a(S.strList()) });
+
+const sync = S.obj({
+  ...selectorFields(),
+  containerName: a(S.str()),
+  localSubPath: a(S.str()),
+  containerPath: a(S.str()),
+  excludePaths: a(S.strList()),
+  downloadExcludePaths: a(S.strList()),
+  uploadExcludePaths: a(S.strList()),
+  excludeFile: a(S.str(), { since: 10, note: 'its lines are added to excludePaths' }),
+  downloadExcludeFile: a(S.str(), { since: 10 }),
+  uploadExcludeFile: a(S.str(), { since: 10 }),
+  waitInitialSync: a(S.bool()),
+  bandwidthLimits: a(S.obj({ download: a(S.int(0)), upload: a(S.int(0)) })),
+  downloadOnInitialSync: w(S.bool(), 'use initialSync', { since: 3, until: 6 }),
+  initialSync: a(S.en('mirrorLocal', 'mirrorRemote', 'preferLocal', 'preferRemote', 'preferNewest', 'keepAll'), { since: 7 }),
+  disableDownload: a(S.bool(), { since: 6 }),
+  disableUpload: a(S.bool(), { since: 6 }),
+  polling: a(S.bool(), { since: 10 }),
+  throttleChangeDetection: w(S.int(0), 'change detection is not throttled', { since: 9 }),
+  onUpload: a(
+    S.obj({
+      restartContainer: a(S.bool(), { since: 9 }),
+      execRemote: a(
+        S.obj({
+          command: w(S.str(), 'per-file remote commands are not run; use onBatch'),
+          args: w(S.strList(), 'per-file remote commands are not run; use onBatch'),
+          onFileChange: w(syncExec, 'per-file remote commands are not run; use onBatch'),
+          onDirCreate: w(syncExec, 'per-directory remote commands are not run; use onBatch'),
+          onBatch: a(syncExec, { since: 9 }),
+        }),
+      ),
+    }),
+    { since: 6 },
+  ),
+  onDownload: w(S.any(), 'local commands after downloads are not run', { since: 6 }),
+});
+
+// v1beta2 had a top-level dev.terminal; v1beta3 moved it into dev.interactive; v1beta10 brought
+// it back at the top level with imageSelector/workDir.
+const terminal = S.obj({
+  disabled: a(S.bool()),
+  selector: a(S.str(), { until: 2 }),
+  imageSelector: a(S.str(), { since: 10 }),
+  labelSelector: a(S.strMap()),
+  namespace: a(S.str()),
+  containerName: a(S.str()),
+  command: a(S.strList()),
+  workDir: a(S.str(), { since: 10 }),
+});
+
+const dev = S.obj({
+  selectors: a(S.list(S.obj({ name: a(S.str(), { required: true }), labelSelector: a(S.strMap()), namespace: a(S.str()), containerName: a(S.str()) })), { until: 2 }),
+  overrideImages: a(
+    S.list(
+      S.obj({
+        name: a(S.str(), { required: true }),
+        entrypoint: a(S.strList()),
+        dockerfile: w(S.str(), 'a separate dev Dockerfile is not supported; use a profile'),
+        context: w(S.str(), 'a separate dev build context is not supported; use a profile'),
+      }),
+    ),
+    { until: 2, note: 'entrypoint becomes the dev command of pods running that image' },
+  ),
+  terminal: a(terminal, { ranges: [[2, 2], [10, 11]] }),
+  ports: a(S.list(ports)),
+  sync: a(S.list(sync)),
+  autoReload: a(S.obj({ paths: a(S.strList()), deployments: a(S.strList()), images: a(S.strList()) })),
+  interactive: a(
+    S.obj({
+      defaultEnabled: a(S.bool()),
+      images: a(S.list(S.obj({ name: a(S.str(), { required: true }), entrypoint: a(S.strList()), cmd: a(S.strList()) }))),
+      terminal: a(
+        S.obj({
+          imageName: a(S.str()),
+          labelSelector: a(S.strMap()),
+          containerName: a(S.str()),
+          namespace: a(S.str()),
+          command: a(S.strList()),
+        }),
+      ),
+    }),
+    { since: 3, until: 9 },
+  ),
+  open: a(S.list(S.obj({ url: a(S.str(), { required: true }) })), { since: 3 }),
+  logs: a(
+    S.obj({
+      disabled: a(S.bool()),
+      showLast: a(S.int(0)),
+      images: a(S.strList()),
+      selectors: w(S.list(S.any()), 'logs follow the dev pods and images', { since: 10 }),
+    }),
+    { since: 3 },
+  ),
+  replacePods: a(
+    S.list(
+      S.obj({
+        imageSelector: a(S.str()),
+        labelSelector: a(S.strMap()),
+        containerName: a(S.str()),
+        namespace: a(S.str()),
+        replaceImage: a(S.str(), { note: 'becomes devImage' }),
+        patches: a(S.list(S.obj({ op: a(S.str(), { required: true }), path: a(S.str(), { required: true }), value: a(S.any()) }))),
+        persistPaths: w(S.list(S.any()), 'persistent dev volumes are not supported yet', { since: 11 }),
+      }),
+    ),
+    { since: 10 },
+  ),
+});
+const dependency = S.obj({
+  name: a(S.str(), { since: 6 }),
+  source: a(
+    S.obj({
+      git: a(S.str()),
+      path: a(S.str()),
+      subPath: a(S.str()),
+      branch: a(S.str()),
+      tag: a(S.str()),
+      revision: a(S.str()),
+      cloneArgs: w(S.strList(), 'dsa does not clone git dependencies itself', { since: 8 }),
+      disableShallow: w(S.bool(), 'dsa does not clone git dependencies itself', { since: 8 }),
+    }),
+    { required: true },
+  ),
+  config: a(S.str(), { until: 2, note: 'treated as a profile name' }),
+  profile: a(S.str(), { since: 3 }),
+  skipBuild: a(S.bool()),
+  ignoreDependencies: a(S.bool()),
+  namespace: a(S.str()),
+  vars: a(S.list(S.obj({ name: a(S.str(), { required: true }), value: a(S.str()) })), { since: 9 }),
+  dev: w(S.any(), 'dependencies are built and deployed only', { since: 9 }),
+});
+
+const variable = S.obj({
+  name: a(S.str(), { required: true }),
+  question: a(S.str()),
+  options: a(S.strList()),
+  default: a(S.str()),
+  source: a(S.en('all', 'env', 'input', 'none')),
+  validationPattern: a(S.str()),
+  validationMessage: a(S.str()),
+  password: a(S.bool(), { since: 3 }),
+  noCache: a(S.bool(), { since: 9, note: 'dsa never caches answers' }),
+});
+
+const hookTarget = S.obj({ images: a(S.str()), deployments: a(S.str()) });
+const hook = S.obj({
+  command: a(S.str(), { required: true }),
+  args: a(S.strList()),
+  when: a(S.obj({ before: a(hookTarget), after: a(hookTarget) })),
+  events: a(S.strList(), { since: 11 }),
+  os: w(S.str(), 'hooks run on every OS', { since: 9 }),
+  where: w(S.any(), 'hooks run locally only', { since: 9 }),
+  wait: w(S.any(), 'hooks in containers are not supported', { since: 9 }),
+  logs: w(S.any(), 'hooks in containers are not supported', { since: 9 }),
+  background: w(S.bool(), 'hooks run in the foreground', { since: 9 }),
+  silent: w(S.bool(), 'hook output is always shown', { since: 9 }),
+  upload: w(S.any(), 'hooks in containers are not supported', { since: 10 }),
+  download: w(S.any(), 'hooks in containers are not supported', { since: 10 }),
+});
+
+const sections = (): Record<string, Field> => ({
+  images: a(S.map(image)),
+  deployments: a(S.list(deployment)),
+  dev: a(dev),
+  dependencies: a(S.list(dependency)),
+  hooks: a(S.list(hook)),
+});
+
+const profile = S.obj({
+  name: a(S.str(), { required: true }),
+  parent: a(S.str(), { since: 7 }),
+  parents: a(S.list(S.obj({ profile: a(S.str(), { required: true }) })), { since: 10 }),
+  description: a(S.str(), { since: 9 }),
+  patches: a(S.list(S.obj({ op: a(S.en('add', 'remove', 'replace'), { required: true }), path: a(S.str(), { required: true }), value: a(S.any()), from: w(S.str(), 'copy/move patches are not supported') }))),
+  replace: a(S.obj({ ...sections(), commands: a(S.list(S.any()), { since: 9 }), vars: a(S.list(S.any()), { since: 9 }) })),
+  merge: a(S.map(S.any()), { since: 9 }),
+  strategicMerge: x(S.map(S.any()), 'strategic merge profiles are not supported (DevSpace 6 dropped them too); use merge or patches', { since: 9 }),
+  activation: a(S.list(S.obj({ env: a(S.strMap()), vars: a(S.strMap()) })), { since: 10 }),
+});
+
+export const V1BETA_SCHEMA: Schema = S.obj({
+  version: a(S.str(), { required: true }),
+  ...sections(),
+  cluster: a(
+    S.obj({
+      kubeContext: a(S.str()),
+      namespace: a(S.str()),
+      apiServer: w(S.str(), 'dsa uses your kubeconfig'),
+      caCert: w(S.str(), 'dsa uses your kubeconfig'),
+      user: w(S.any(), 'dsa uses your kubeconfig'),
+    }),
+    { until: 2 },
+  ),
+  commands: a(S.list(S.obj({ name: a(S.str(), { required: true }), command: a(S.str(), { required: true }), description: a(S.str(), { since: 9 }) })), { since: 3 }),
+  vars: a(S.list(variable), { since: 3 }),
+  profiles: a(S.list(profile), { since: 3 }),
+  pullSecrets: w(S.list(S.any()), 'registry credentials come from the cluster', { since: 9 }),
+  require: w(S.any(), 'version requirements are not checked', { since: 10 }),
+});
+
+export const V1BETA_MIN = 2;
+export const V1BETA_MAX = 11;

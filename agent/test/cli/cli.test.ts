@@ -1,0 +1,140 @@
+// The CLI contract, through the real binary: exit codes, stdout/stderr separation, help, colour.
+import { describe, expect, it } from '@jest/globals';
+import { ANSI, mapLimit, runDsa, show, type RunResult } from './helpers.js';
+
+interface Case {
+  args: string[];
+  env?: Record<string, string | undefined>;
+  check: (r: RunResult) => void;
+}
+
+async function runCases(cases: Case[]): Promise<void> {
+  const results = await mapLimit(cases, 2, (c) => runDsa(c.args, { env: c.env }));
+  cases.forEach((c, i) => {
+    const r = results[i]!;
+    try {
+      c.check(r);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${show(c.args, r)}`);
+    }
+  });
+}
+
+const STUBS = ['up', 'deploy', 'enter', 'logs', 'analyze', 'down'];
+
+describe('dsa CLI (spawned)', () => {
+  it('help: leads with examples, lists every command, documents exit codes; exit 0 on stdout', async () => {
+    await runCases([
+      {
+        args: ['--help'],
+        check: (r) => {
+          expect(r.code).toBe(0);
+          expect(r.stderr).toBe('');
+          const examples = r.stdout.indexOf('Examples:');
+          expect(examples).toBeGreaterThan(0);
+          expect(examples).toBeLessThan(r.stdout.indexOf('Options:'));
+          for (const cmd of [...STUBS, 'render', 'validate']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+          expect(r.stdout).toContain('down|purge');
+          expect(r.stdout).toMatch(/Exit codes:[\s\S]*0 +success[\s\S]*1 +runtime[\s\S]*2 +usage[\s\S]*130 +interrupted/);
+          for (const flag of ['--config <file>', '-p, --profile <name>', '--var <KEY=VALUE>', '--kubeconfig <file>', '--context <name>', '-n, --namespace <ns>', '-o, --output <format>', '--no-color', '-v, --verbose', '--no-input'])
+            expect(r.stdout).toContain(flag);
+        },
+      },
+      {
+        args: ['help', 'logs'],
+        check: (r) => {
+          expect(r.code).toBe(0);
+          expect(r.stdout).toContain('-f, --follow');
+          expect(r.stdout).toContain('--pick');
+          expect(r.stdout).toContain('-c, --container <name>');
+        },
+      },
+      {
+        args: ['--version'],
+        check: (r) => {
+          expect(r.code).toBe(0);
+          expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+        },
+      },
+    ]);
+  }, 120_000);
+
+  it('usage errors exit 2 with the message on stderr and nothing on stdout', async () => {
+    const usage = (args: string[], message: RegExp): Case => ({
+      args,
+      check: (r) => {
+        expect(r.code).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      },
+    });
+    await runCases([
+      usage([], /Usage: dsa/),
+      usage(['frobnicate'], /unknown command 'frobnicate'/),
+      usage(['render', '--no-such-flag'], /unknown option '--no-such-flag'/),
+      usage(['render', '--var', 'NOEQUALS'], /--var <KEY=VALUE>.*NOEQUALS.*expected KEY=VALUE/),
+      usage(['render', '-o', 'xml'], /Allowed choices are table, json, yaml/),
+      usage(['render', '--kubeconfig', '/nonexistent/kubeconfig'], /^dsa render: --kubeconfig \/nonexistent\/kubeconfig: no such file$/m),
+    ]);
+  }, 120_000);
+
+  it('stub commands exit 1 with one line naming the command; purge is an alias of down (all stubs: run.test.ts)', async () => {
+    await runCases(
+      ['up', 'enter', 'purge'].map(
+        (cmd): Case => ({
+          args: cmd === 'enter' ? [cmd, '--', 'ls', '-la'] : [cmd],
+          check: (r) => {
+            expect(r.code).toBe(1);
+            expect(r.stdout).toBe('');
+            const name = cmd === 'purge' ? 'down' : cmd;
+            expect(r.stderr).toBe(`dsa ${name}: not implemented yet (coming in the dev-loop issue)\n`);
+          },
+        }),
+      ),
+    );
+  }, 120_000);
+
+  it('colour: FORCE_COLOR colours stderr; --no-color, NO_COLOR and TERM=dumb win over it', async () => {
+    const colored = (env: Record<string, string>, args: string[] = ['up']): Case => ({
+      args,
+      env,
+      check: (r) => {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(ANSI);
+      },
+    });
+    const plain = (env: Record<string, string>, args: string[] = ['up']): Case => ({
+      args,
+      env,
+      check: (r) => {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('not implemented');
+        expect(r.stderr + r.stdout).not.toMatch(ANSI);
+      },
+    });
+    await runCases([
+      colored({ FORCE_COLOR: '1' }),
+      plain({ FORCE_COLOR: '1' }, ['up', '--no-color']),
+      plain({ FORCE_COLOR: '1', NO_COLOR: '1' }),
+      // Not a terminal and nothing forced: plain.
+      plain({}),
+    ]);
+  }, 120_000);
+
+  it('global options are accepted before and after the command; --kube-context is an alias of --context', async () => {
+    // Unknown context → cluster error (1) naming it, whichever spelling and position is used.
+    const ctxErr = (args: string[]): Case => ({
+      args,
+      check: (r) => {
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/^dsa (render|validate): context "nope" not found in kubeconfig/m);
+      },
+    });
+    await runCases([
+      ctxErr(['--context', 'nope', 'render', '--config', 'examples/gitops-no-images/devspace.yaml']),
+      ctxErr(['render', '--kube-context', 'nope', '--config', 'examples/gitops-no-images/devspace.yaml']),
+    ]);
+  }, 120_000);
+});

@@ -1,0 +1,219 @@
+// Operator benchmark against the control-plane tier (real etcd + kube-apiserver; no kubelet needed because the
+// sessions deploy only ConfigMaps). The operator runs in this process (buildOperator from operator/src/main.ts),
+// exactly as `make run` would run it, minus leader election and the HTTP server.
+//
+//   1. change latency   — one DevSession; 100 times: patch the ConfigMap in its spec, measure until the
+//                         ConfigMap in the cluster carries the new value (spec change → child applied).
+//   2. cold start       — 200 DevSessions created while no operator runs; start the operator, measure until all
+//                         200 ConfigMaps exist and all 200 sessions report Ready.
+//   3. memory           — RSS / heap of this process with the operator holding 200 sessions (bench overhead
+//                         included: one watch and a few hundred small objects).
+//
+// Prints figures, asserts nothing. Usage: `make bench` or
+//   eval "$(test-e2e/cluster/ensure.sh controlplane)"; node --expose-gc --import tsx bench/operator-bench.ts [--sessions 200] [--changes 100]
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, DEVSESSION, GROUP, VERSION } from '../api/src/constants.js';
+import { buildOperator } from '../operator/src/main.js';
+import { loadConfig } from '../operator/src/config.js';
+import { createLogger } from '../operator/src/log.js';
+import { kubeFromEnv } from '../test-e2e/lib/env.js';
+import { createTestNamespace, type TestNamespace } from '../test-e2e/lib/namespace.js';
+import { waitFor } from '../test-e2e/lib/wait.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '200' },
+    changes: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '4' },
+    'log-level': { type: 'string', default: 'warn' },
+  },
+});
+const SESSIONS = Number(opts.sessions);
+const CHANGES = Number(opts.changes);
+
+const kc = kubeFromEnv();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+const run = randomBytes(2).toString('hex');
+
+function configMapManifest(name: string, value: string): string {
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
+}
+
+function session(namespace: string, name: string, value: string) {
+  return {
+    apiVersion: API_VERSION,
+    kind: DEVSESSION.kind,
+    metadata: { name, namespace },
+    spec: {
+      project: name,
+      owner: { user: 'bench' },
+      deployments: [{ name: 'config', kubectl: { manifests: [configMapManifest(`${name}-cfg`, value)] } }],
+    },
+  };
+}
+
+const dsApi = (namespace: string) => ({ group: GROUP, version: VERSION, namespace, plural: DEVSESSION.plural });
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)]!;
+}
+
+/** Wait for a ConfigMap's data.value through a watch (no polling delay in the measurement). */
+function watchConfigMaps(namespace: string, onChange: (name: string, value: string | undefined) => void): Promise<AbortController> {
+  return new k8s.Watch(kc).watch(
+    `/api/v1/namespaces/${namespace}/configmaps`,
+    {},
+    (_phase, obj: k8s.V1ConfigMap) => onChange(obj.metadata?.name ?? '', obj.data?.value),
+    () => undefined,
+  );
+}
+
+function startOperator(namespaces: string[]) {
+  const cfg = loadConfig({
+    argv: ['--leader-elect=false', '--metrics-bind-address=0', `--concurrency=${opts.concurrency}`, `--watch-namespace=${namespaces.join(',')}`],
+    env: {},
+  });
+  const log = createLogger({ level: opts['log-level'] });
+  const { manager } = buildOperator(cfg, { kc, log, env: { POD_NAME: `bench-${run}` } });
+  const exit = manager.start();
+  return { manager, exit };
+}
+
+const isReady = (o: any) => (o?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+
+async function changeLatency(ns: TestNamespace): Promise<{ p50: number; p99: number; max: number; mean: number }> {
+  const name = `lat-${run}`;
+  await custom.createNamespacedCustomObject({ ...dsApi(ns.name), body: session(ns.name, name, 'v0') });
+  const waiters = new Map<string, () => void>();
+  const seen = new Map<string, string | undefined>();
+  const watch = await watchConfigMaps(ns.name, (cm, value) => {
+    seen.set(cm, value);
+    const w = value !== undefined ? waiters.get(value) : undefined;
+    if (w) {
+      waiters.delete(value!);
+      w();
+    }
+  });
+  try {
+    await waitFor('first ConfigMap', () => seen.get(`${name}-cfg`) === 'v0', { timeoutMs: 60_000 });
+    const samples: number[] = [];
+    for (let i = 1; i <= CHANGES; i++) {
+      const value = `v${i}`;
+      const applied = new Promise<void>((resolve) => waiters.set(value, resolve));
+      const t0 = performance.now();
+      await custom.patchNamespacedCustomObject(
+        {
+          ...dsApi(ns.name),
+          name,
+          body: [{ op: 'replace', path: '/spec/deployments/0/kubectl/manifests/0', value: configMapManifest(`${name}-cfg`, value) }],
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+      );
+      await Promise.race([applied, new Promise((_, rej) => setTimeout(() => rej(new Error(`change ${i} not applied in 30 s`)), 30_000))]);
+      samples.push(performance.now() - t0);
+    }
+    samples.sort((a, b) => a - b);
+    return {
+      p50: percentile(samples, 50),
+      p99: percentile(samples, 99),
+      max: samples[samples.length - 1]!,
+      mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    };
+  } finally {
+    watch.abort();
+  }
+}
+
+type RunningOperator = ReturnType<typeof startOperator>;
+
+async function coldStart(ns: TestNamespace): Promise<{ allApplied: number; allReady: number; op: RunningOperator }> {
+  // Create the sessions with no operator running (bounded parallelism: the apiserver is on the same 2 cores).
+  const names = Array.from({ length: SESSIONS }, (_, i) => `s${String(i).padStart(3, '0')}-${run}`);
+  for (let i = 0; i < names.length; i += 20) {
+    await Promise.all(names.slice(i, i + 20).map((n) => custom.createNamespacedCustomObject({ ...dsApi(ns.name), body: session(ns.name, n, 'cold') })));
+  }
+  const applied = new Set<string>();
+  const watch = await watchConfigMaps(ns.name, (cm, value) => value === 'cold' && applied.add(cm));
+  const t0 = performance.now();
+  const op = startOperator([ns.name]);
+  try {
+    let allApplied = NaN;
+    await waitFor(`${SESSIONS} ConfigMaps`, () => applied.size >= SESSIONS && (allApplied = performance.now() - t0), { timeoutMs: 600_000, intervalMs: 20 });
+    await waitFor(
+      `${SESSIONS} sessions Ready`,
+      async () => {
+        const list = (await custom.listNamespacedCustomObject(dsApi(ns.name))) as { items: unknown[] };
+        return list.items.filter(isReady).length >= SESSIONS;
+      },
+      { timeoutMs: 600_000, intervalMs: 200 },
+    );
+    const allReady = performance.now() - t0;
+    return { allApplied, allReady, op };
+  } catch (e) {
+    await op.manager.stop();
+    throw e;
+  } finally {
+    watch.abort();
+  }
+}
+
+function mib(n: number): string {
+  return (n / 1024 / 1024).toFixed(1);
+}
+
+async function main() {
+  const info = await kc.makeApiClient(k8s.VersionApi).getCode();
+  console.error(`bench: apiserver ${info.gitVersion}, ${SESSIONS} sessions, ${CHANGES} changes, concurrency ${opts.concurrency}`);
+  const rssBefore = process.memoryUsage().rss;
+  const cold = await createTestNamespace(kc, 'dsa-bench-cold');
+  const lat = await createTestNamespace(kc, 'dsa-bench-lat');
+  let op: RunningOperator | undefined;
+  try {
+    // Phase 1: cold start. The operator watches only this namespace; the latency phase gets its own operator
+    // afterwards so 200 idle sessions' resyncs don't mix into the latency figures.
+    const c = await coldStart(cold);
+    op = c.op;
+    // Let the post-Ready status churn settle, then measure memory while it holds all sessions.
+    await new Promise((r) => setTimeout(r, 3000));
+    (globalThis as { gc?: () => void }).gc?.();
+    const mem = process.memoryUsage();
+    await op?.manager.stop();
+    op = undefined;
+
+    // Phase 2: change latency on a fresh operator watching only the latency namespace.
+    op = startOperator([lat.name]);
+    const l = await changeLatency(lat);
+    await op.manager.stop();
+    op = undefined;
+
+    const rows: Array<[string, string]> = [
+      [`spec change → child applied, p50 (${CHANGES} changes)`, `${l.p50.toFixed(1)} ms`],
+      [`spec change → child applied, p99`, `${l.p99.toFixed(1)} ms`],
+      [`spec change → child applied, max / mean`, `${l.max.toFixed(1)} / ${l.mean.toFixed(1)} ms`],
+      [`cold start: ${SESSIONS} sessions → all ConfigMaps applied`, `${(c.allApplied / 1000).toFixed(2)} s`],
+      [`cold start: ${SESSIONS} sessions → all Ready`, `${(c.allReady / 1000).toFixed(2)} s`],
+      [`process RSS with ${SESSIONS} sessions`, `${mib(mem.rss)} MiB (${mib(rssBefore)} MiB before)`],
+      [`heap used with ${SESSIONS} sessions`, `${mib(mem.heapUsed)} MiB${(globalThis as { gc?: unknown }).gc ? ' (after gc)' : ''}`],
+    ];
+    const w = Math.max(...rows.map((r) => r[0].length));
+    console.log(`\n${'metric'.padEnd(w)}  value`);
+    console.log(`${'-'.repeat(w)}  ${'-'.repeat(24)}`);
+    for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+  } finally {
+    await op?.manager.stop();
+    await Promise.all([cold.cleanup(), lat.cleanup()]);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

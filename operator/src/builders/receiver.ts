@@ -1,0 +1,130 @@
+// The build pod's `upload` init container: receives the context tar through exec, verifies it and
+// unpacks it safely into /workspace/context for the builder (docs/adr/0003-build-context-upload.md).
+//
+// Two scripts, both plain busybox sh:
+//  - MAIN runs as the container's command. It writes RECEIVE (with the expected digest baked in) to
+//    /dsa/receive.sh, waits (bounded) for /dsa/context.tar to appear, then — as the only gate that
+//    counts — re-verifies the digest, checks entry names, extracts into a fresh directory and checks
+//    what the extraction produced (links, special files), and finally appends ENTRYPOINT/CMD.
+//  - RECEIVE is what the uploader execs (agent/src/upload/upload.ts UPLOAD_COMMAND): copies stdin to a
+//    private partial file, checks its digest, and renames it into place atomically, so MAIN never sees
+//    a half-written tar and the uploader learns about a mismatch from the exit code. Anyone allowed to
+//    exec could bypass it, which is why MAIN re-checks everything.
+// /dsa is an emptyDir mounted only into this container: the kaniko container never sees the raw tar.
+
+export const UPLOAD_CONTAINER = 'upload';
+export const UPLOAD_DIR = '/dsa';
+export const WORKSPACE_DIR = '/workspace';
+export const CONTEXT_DIR = '/workspace/context';
+/** Where MAIN writes the Dockerfile with appended ENTRYPOINT/CMD (outside the context, so COPY . never picks it up). */
+export const APPENDED_DOCKERFILE = '/workspace/Dockerfile.dsa';
+
+/** Exit codes, shared with the uploader's messages (agent/src/upload/upload.ts RECEIVER_EXIT). */
+export const RECEIVER_EXIT = {
+  digestMismatch: 3,
+  unsafeTar: 4,
+  missingDockerfile: 5,
+  timeout: 124,
+} as const;
+
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Script the uploader execs; stdin is the tar. `digest` is validated, so embedding it is safe. */
+export function receiveScript(digest: string, uploadDir = UPLOAD_DIR): string {
+  if (!SHA256_DIGEST.test(digest)) throw new Error(`invalid context digest ${JSON.stringify(digest)}`);
+  return `set -eu
+umask 077
+d='${uploadDir}'
+if [ -f "$d/context.tar" ]; then cat >/dev/null; echo "dsa: context already received"; exit 0; fi
+p="$d/upload.$$.partial"
+trap 'rm -f "$p"' EXIT
+cat > "$p"
+got="sha256:$(sha256sum "$p" | cut -d' ' -f1)"
+if [ "$got" != '${digest}' ]; then
+  echo "dsa: digest mismatch: received $got, expected ${digest}" >&2
+  exit ${RECEIVER_EXIT.digestMismatch}
+fi
+mv "$p" "$d/context.tar"
+trap - EXIT
+echo "dsa: received $(wc -c < "$d/context.tar") bytes, $got"
+`;
+}
+
+/**
+ * The container command's script. Parameters come from the environment (DSA_*), so the script text
+ * is constant and can be tested against the real busybox outside a cluster.
+ */
+export const MAIN_SCRIPT = `set -eu
+umask 022
+d="\${DSA_UPLOAD_DIR:-${UPLOAD_DIR}}"
+root="\${DSA_CONTEXT_DIR:-${CONTEXT_DIR}}"
+timeout="\${DSA_UPLOAD_TIMEOUT:-600}"
+extracted=
+# On rejection the half-checked context is removed, so nothing in it (e.g. a hard link) outlives the check.
+fail() { code=$1; shift; echo "dsa: $*" >&2; [ -z "$extracted" ] || rm -rf "$root"; exit "$code"; }
+mkdir -p "$d"
+printf '%s\\n' "$DSA_RECEIVE_SCRIPT" > "$d/receive.sh.tmp"
+mv "$d/receive.sh.tmp" "$d/receive.sh"
+echo "dsa: waiting up to \${timeout}s for the build context ($DSA_CONTEXT_DIGEST)"
+start=$(date +%s)
+while [ ! -f "$d/context.tar" ]; do
+  [ $(( $(date +%s) - start )) -lt "$timeout" ] || fail ${RECEIVER_EXIT.timeout} "no build context was uploaded within \${timeout}s"
+  sleep 1
+done
+tarball="$d/context.tar"
+# 1. Integrity: whoever wrote the file, it must be exactly the declared tar.
+got="sha256:$(sha256sum "$tarball" | cut -d' ' -f1)"
+[ "$got" = "$DSA_CONTEXT_DIGEST" ] || fail ${RECEIVER_EXIT.digestMismatch} "digest mismatch: got $got, expected $DSA_CONTEXT_DIGEST"
+# 2. Names: no absolute paths, no '..' components. busybox tar silently strips a leading '/' or
+#    '../' (even when only listing) and says so once on stderr, so that message is a rejection too.
+tar -tf "$tarball" > "$d/names" 2> "$d/err" || fail ${RECEIVER_EXIT.unsafeTar} "not a valid tar archive: $(head -n 1 "$d/err")"
+if grep -q 'removing leading' "$d/err"; then
+  fail ${RECEIVER_EXIT.unsafeTar} "unsafe path in context tar (absolute or with '..'): $(head -n 1 "$d/err")"
+fi
+if grep -n -E '^/|(^|/)[.][.](/|$)' "$d/names" > "$d/bad"; then
+  fail ${RECEIVER_EXIT.unsafeTar} "unsafe path in context tar: $(head -n 1 "$d/bad")"
+fi
+# 3. Extract into a fresh directory. busybox tar postpones creating symlinks with absolute or '..'
+#    targets until all files are written, so no entry is written through such a link.
+rm -rf "$root"
+mkdir -p "$root"
+extracted=1
+tar -xf "$tarball" -C "$root" || fail ${RECEIVER_EXIT.unsafeTar} "extracting the context failed"
+root=$(readlink -f "$root")
+# 4. What was created: only directories, regular files and symlinks; no hard links (the agent never
+#    sends any, and a hard link is how a tar reaches files it should not); every symlink resolves
+#    inside the context, both lexically (its literal target) and physically (readlink -f).
+find "$root" ! -type d ! -type f ! -type l > "$d/bad"
+[ ! -s "$d/bad" ] || fail ${RECEIVER_EXIT.unsafeTar} "special file in context: $(head -n 1 "$d/bad")"
+find "$root" -type f -links +1 > "$d/bad"
+[ ! -s "$d/bad" ] || fail ${RECEIVER_EXIT.unsafeTar} "hard link in context: $(head -n 1 "$d/bad")"
+find "$root" -type l > "$d/links"
+while IFS= read -r l; do
+  t=$(readlink "$l")
+  case "$t" in /*) fail ${RECEIVER_EXIT.unsafeTar} "symlink with absolute target: \${l#$root/} -> $t" ;; esac
+  lex=$(printf '%s/%s\\n' "$(dirname "$l")" "$t" | awk -F/ '{ n=0; for (i=1;i<=NF;i++) { if ($i=="" || $i==".") continue; if ($i=="..") { if (n>0) n--; else { print "/.."; exit } } else s[++n]=$i } o=""; for (i=1;i<=n;i++) o=o "/" s[i]; print (o=="" ? "/" : o) }')
+  case "$lex" in "$root"|"$root"/*) ;; *) fail ${RECEIVER_EXIT.unsafeTar} "symlink escapes the context: \${l#$root/} -> $t" ;; esac
+  phys=$(readlink -f "$l" 2>/dev/null || true)
+  if [ -n "$phys" ]; then
+    case "$phys" in "$root"|"$root"/*) ;; *) fail ${RECEIVER_EXIT.unsafeTar} "symlink escapes the context: \${l#$root/} -> $t" ;; esac
+  fi
+done < "$d/links"
+# 5. Dockerfile present, and ENTRYPOINT/CMD overrides appended to a copy (the context stays as uploaded).
+df="$root/\${DSA_DOCKERFILE:-Dockerfile}"
+[ -f "$df" ] || fail ${RECEIVER_EXIT.missingDockerfile} "Dockerfile \${DSA_DOCKERFILE:-Dockerfile} not found in the context"
+if [ -n "\${DSA_DOCKERFILE_APPEND:-}" ]; then
+  out="\${DSA_APPENDED_DOCKERFILE:-${APPENDED_DOCKERFILE}}"
+  cat "$df" > "$out"
+  printf '\\n%s\\n' "$DSA_DOCKERFILE_APPEND" >> "$out"
+fi
+rm -f "$tarball" "$d/names" "$d/err" "$d/bad" "$d/links"
+echo "dsa: context ready: $(find "$root" | wc -l) entries"
+`;
+
+/** ENTRYPOINT/CMD lines to append (exec form, JSON-encoded as Docker expects), or '' for none. */
+export function dockerfileAppend(entrypoint?: readonly string[], cmd?: readonly string[]): string {
+  const lines: string[] = [];
+  if (entrypoint && entrypoint.length > 0) lines.push(`ENTRYPOINT ${JSON.stringify(entrypoint)}`);
+  if (cmd && cmd.length > 0) lines.push(`CMD ${JSON.stringify(cmd)}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,229 @@
+// Operator configuration: command-line flags and environment → one validated, typed object.
+//
+// Precedence: flag > environment variable > default. Flag names follow controller-runtime/kubebuilder
+// (`--metrics-bind-address`, `--leader-elect`, …) so people who have run a Go operator find them where they
+// expect. Pure: no process access except through the arguments, so it is unit-tested directly.
+import { readFileSync } from 'node:fs';
+import { resolveLogLevel } from './log.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface BindAddress {
+  /** Empty = all interfaces. */
+  host: string;
+  port: number;
+}
+
+export interface OperatorConfig {
+  /** Ops HTTP server (/metrics, /healthz, /readyz); false when disabled with "0". */
+  metricsBind: BindAddress | false;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  /** Namespaces to watch; empty = all namespaces. */
+  watchNamespaces: string[];
+  /** Parallel reconciles per controller. */
+  concurrency: number;
+  /** Default kaniko executor image for builds that don't set spec.builder.image; undefined = controller default. */
+  kanikoImage: string | undefined;
+  /** Busybox-like image for build-pod init containers; undefined = controller default. */
+  helperImage: string | undefined;
+  logLevel: string;
+  /** Explicit kubeconfig path; undefined = KUBECONFIG / ~/.kube/config / in-cluster. */
+  kubeconfig: string | undefined;
+  /** Time in-flight reconciles get on SIGTERM. */
+  shutdownTimeoutMs: number;
+  help: boolean;
+  version: boolean;
+}
+
+interface FlagSpec {
+  name: string;
+  env?: string;
+  kind: 'string' | 'bool';
+  help: string;
+  default?: string;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'metrics-bind-address', env: 'DSA_METRICS_BIND_ADDRESS', kind: 'string', default: ':8080', help: 'Address of the HTTP server for /metrics, /healthz and /readyz ("0" disables it).' },
+  { name: 'leader-elect', env: 'DSA_LEADER_ELECT', kind: 'bool', default: 'true', help: 'Elect a leader through a Lease so only one replica reconciles.' },
+  { name: 'leader-election-namespace', env: 'POD_NAMESPACE', kind: 'string', help: 'Namespace of the leader-election Lease (default: POD_NAMESPACE, then the in-cluster namespace).' },
+  { name: 'leader-election-id', env: 'DSA_LEADER_ELECTION_ID', kind: 'string', default: 'dsa-operator-leader', help: 'Name of the leader-election Lease.' },
+  { name: 'watch-namespace', env: 'WATCH_NAMESPACE', kind: 'string', default: '', help: 'Comma-separated namespaces to watch (default: all namespaces).' },
+  { name: 'concurrency', env: 'DSA_CONCURRENCY', kind: 'string', default: '4', help: 'Parallel reconciles per controller (one object is never reconciled twice at once).' },
+  { name: 'kaniko-image', env: 'DSA_KANIKO_IMAGE', kind: 'string', help: 'Default kaniko executor image for ImageBuilds without spec.builder.image.' },
+  { name: 'helper-image', env: 'DSA_HELPER_IMAGE', kind: 'string', help: 'Image with a POSIX shell for build-pod init containers (upload receiver, git clone).' },
+  { name: 'log-level', env: 'DSA_LOG_LEVEL', kind: 'string', default: 'info', help: 'fatal | error | warn | info | debug | trace | silent.' },
+  // KUBECONFIG is read by the client itself (it may list several files), so it is not this flag's env var.
+  { name: 'kubeconfig', kind: 'string', help: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, then the in-cluster service account).' },
+  { name: 'shutdown-timeout', env: 'DSA_SHUTDOWN_TIMEOUT', kind: 'string', default: '25s', help: 'How long in-flight reconciles may finish on SIGTERM (keep below the pod\'s terminationGracePeriodSeconds).' },
+  { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit.' },
+  { name: 'version', kind: 'bool', default: 'false', help: 'Print the version and exit.' },
+];
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export function usage(): string {
+  const lines = ['Usage: dsa-operator [flags]', '', 'Flags (environment variable in brackets; flags win):'];
+  for (const f of FLAGS) {
+    const env = f.env ? ` [${f.env}]` : '';
+    const def = f.default !== undefined && f.default !== '' && f.default !== 'false' ? ` (default ${f.default})` : '';
+    lines.push(`  --${f.name}${f.kind === 'string' ? ' <value>' : ''}${env}`, `      ${f.help}${def}`);
+  }
+  return lines.join('\n');
+}
+
+/** Split argv into flag → raw value. Accepts --x=v, --x v, bare --bool, --no-bool. */
+export function parseFlags(argv: readonly string[]): Map<string, string> {
+  const byName = new Map(FLAGS.map((f) => [f.name, f]));
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] === '-h' ? '--help' : argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (flags start with --)`);
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    let spec = byName.get(name);
+    if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.kind === 'bool' && value === undefined) {
+      name = name.slice(3);
+      spec = byName.get(name);
+      value = 'false';
+    }
+    if (!spec) throw new ConfigError(`unknown flag --${name}`);
+    if (value === undefined) {
+      if (spec.kind === 'bool') value = 'true';
+      else {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('--')) throw new ConfigError(`flag --${name} needs a value`);
+        value = next;
+        i++;
+      }
+    }
+    out.set(name, value);
+  }
+  return out;
+}
+
+export function parseBool(name: string, raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`--${name}: expected true or false, got "${raw}"`);
+}
+
+/** ":8080" → all interfaces; "127.0.0.1:8080"; "[::1]:8080"; "0" → disabled. */
+export function parseBindAddress(raw: string): BindAddress | false {
+  const v = raw.trim();
+  if (v === '0') return false;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
+  if (!m) throw new ConfigError(`--metrics-bind-address: expected [host]:port or "0", got "${raw}"`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`--metrics-bind-address: port ${port} out of range`);
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** "30s", "2m", "1500ms" or plain seconds. */
+export function parseDuration(name: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`--${name}: expected a duration like 30s, 2m or 500ms, got "${raw}"`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const HELP_ONLY: OperatorConfig = {
+  metricsBind: false,
+  leaderElect: false,
+  leaderElectionNamespace: '',
+  leaderElectionId: 'dsa-operator-leader',
+  watchNamespaces: [],
+  concurrency: 1,
+  kanikoImage: undefined,
+  helperImage: undefined,
+  logLevel: 'info',
+  kubeconfig: undefined,
+  shutdownTimeoutMs: 0,
+  help: false,
+  version: false,
+};
+
+export interface LoadConfigInput {
+  argv: readonly string[];
+  env: Record<string, string | undefined>;
+  /** Reads the in-cluster namespace file; injectable for tests. */
+  readNamespaceFile?: () => string | undefined;
+}
+
+function defaultReadNamespaceFile(): string | undefined {
+  try {
+    return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadConfig(input: LoadConfigInput): OperatorConfig {
+  const flags = parseFlags(input.argv);
+  const get = (name: string): string | undefined => {
+    if (flags.has(name)) return flags.get(name);
+    const spec = FLAGS.find((f) => f.name === name)!;
+    const fromEnv = spec.env ? input.env[spec.env] : undefined;
+    // An empty env var counts as unset (the chart renders empty values for unset options).
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    return spec.default;
+  };
+  const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+
+  const help = parseBool('help', get('help')!);
+  const version = parseBool('version', get('version')!);
+  // --help/--version must work without a valid environment (e.g. `docker run image --help` on a laptop).
+  if (help || version) return { ...HELP_ONLY, help, version };
+  const metricsBind = parseBindAddress(get('metrics-bind-address')!);
+  const leaderElect = parseBool('leader-elect', get('leader-elect')!);
+
+  const watchNamespaces = [...new Set((get('watch-namespace') ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
+  for (const ns of watchNamespaces) if (!DNS_LABEL.test(ns)) throw new ConfigError(`--watch-namespace: "${ns}" is not a valid namespace name`);
+
+  const concurrencyRaw = get('concurrency')!;
+  const concurrency = Number(concurrencyRaw);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new ConfigError(`--concurrency: expected an integer from 1 to 64, got "${concurrencyRaw}"`);
+  }
+
+  let leaderElectionNamespace = nonEmpty(get('leader-election-namespace')) ?? '';
+  if (leaderElect && !leaderElectionNamespace) {
+    leaderElectionNamespace = (input.readNamespaceFile ?? defaultReadNamespaceFile)() ?? '';
+    if (!leaderElectionNamespace) {
+      throw new ConfigError('--leader-elect needs --leader-election-namespace (or POD_NAMESPACE) outside a cluster; or pass --leader-elect=false');
+    }
+  }
+  const leaderElectionId = get('leader-election-id')!;
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(leaderElectionId)) {
+    throw new ConfigError(`--leader-election-id: "${leaderElectionId}" is not a valid object name`);
+  }
+
+  const rawLevel = get('log-level')!;
+  const logLevel = resolveLogLevel(rawLevel, {});
+  if (logLevel !== rawLevel.trim().toLowerCase()) throw new ConfigError(`--log-level: unknown level "${rawLevel}"`);
+
+  return {
+    metricsBind,
+    leaderElect,
+    leaderElectionNamespace,
+    leaderElectionId,
+    watchNamespaces,
+    concurrency,
+    kanikoImage: nonEmpty(get('kaniko-image')),
+    helperImage: nonEmpty(get('helper-image')),
+    logLevel,
+    kubeconfig: nonEmpty(get('kubeconfig')),
+    shutdownTimeoutMs: parseDuration('shutdown-timeout', get('shutdown-timeout')!),
+    help,
+    version,
+  };
+}

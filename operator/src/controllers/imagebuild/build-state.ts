@@ -1,0 +1,105 @@
+// Pure: what a build pod's status means for the ImageBuild (phase, digest, failure text), and the
+// summary conditions. Kept free of IO so every pod shape is unit-tested.
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { BuildPhase, ConditionType, Reason } from '@dsa/api';
+import type { Builder } from '../../builders/builder.js';
+import { KANIKO_CONTAINER } from '../../builders/kaniko.js';
+import { UPLOAD_CONTAINER } from '../../builders/receiver.js';
+import { setCondition, removeCondition, type Condition } from '../../runtime/conditions.js';
+
+export type BuildPhaseName = (typeof BuildPhase)[keyof typeof BuildPhase];
+
+export type PodObservation =
+  | { phase: 'Pending'; message: string }
+  | { phase: 'AwaitingUpload'; message: string }
+  | { phase: 'Building'; message: string }
+  | { phase: 'Succeeded'; digest: string; message: string }
+  | { phase: 'Failed'; message: string; container: string; terminationMessage?: string };
+
+function status(statuses: V1ContainerStatus[] | undefined, name: string): V1ContainerStatus | undefined {
+  return statuses?.find((s) => s.name === name);
+}
+
+/** Map the build pod's state to an ImageBuild phase. */
+export function observeBuildPod(pod: V1Pod, builder: Builder, buildContainer = KANIKO_CONTAINER): PodObservation {
+  const st = pod.status ?? {};
+  const upload = status(st.initContainerStatuses, UPLOAD_CONTAINER);
+  const build = status(st.containerStatuses, buildContainer);
+  const uploadTerm = upload?.state?.terminated;
+  const buildTerm = build?.state?.terminated;
+
+  if (uploadTerm && uploadTerm.exitCode !== 0) {
+    return { phase: 'Failed', container: UPLOAD_CONTAINER, message: `receiving the build context failed (exit code ${uploadTerm.exitCode})`, terminationMessage: uploadTerm.message };
+  }
+  if (buildTerm && buildTerm.exitCode !== 0) {
+    return { phase: 'Failed', container: buildContainer, message: `build failed (exit code ${buildTerm.exitCode})`, terminationMessage: buildTerm.message };
+  }
+  if (st.phase === 'Succeeded' || (buildTerm && buildTerm.exitCode === 0)) {
+    const digest = builder.resultDigest(build);
+    if (!digest) return { phase: 'Failed', container: buildContainer, message: 'build finished but reported no image digest', terminationMessage: buildTerm?.message };
+    return { phase: 'Succeeded', digest, message: 'image built and pushed' };
+  }
+  if (st.phase === 'Failed') {
+    // Whole-pod failures: activeDeadlineSeconds, eviction, node loss.
+    return { phase: 'Failed', container: '', message: `build pod failed: ${st.reason ?? 'unknown'}${st.message ? `: ${st.message}` : ''}` };
+  }
+  for (const s of [upload, build]) {
+    const w = s?.state?.waiting;
+    if (w && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerConfigError|CreateContainerError/.test(w.reason ?? '')) {
+      // Not terminal for Kubernetes (it keeps retrying) but worth saying: usually a wrong image or secret.
+      return { phase: 'Pending', message: `${s!.name}: ${w.reason}${w.message ? `: ${w.message}` : ''}` };
+    }
+  }
+  if (upload?.state?.running) return { phase: 'AwaitingUpload', message: 'waiting for the build context upload' };
+  if (uploadTerm && uploadTerm.exitCode === 0) return { phase: 'Building', message: 'building' };
+  return { phase: 'Pending', message: 'build pod starting' };
+}
+
+/** The last `n` non-empty lines of a log. */
+export function tailLines(text: string | undefined, n = 20): string {
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '')
+    .slice(-n)
+    .join('\n');
+}
+
+/**
+ * Ready / Reconciling / Stalled from the phase, kstatus style: Ready is always present; Reconciling
+ * and Stalled are present only while true (absent abnormal-true conditions read as "fine").
+ */
+export function summarize(
+  conditions: readonly Condition[] | undefined,
+  phase: BuildPhaseName,
+  reason: string,
+  message: string,
+  generation: number | undefined,
+  now: Date | number,
+): Condition[] {
+  let c = [...(conditions ?? [])];
+  switch (phase) {
+    case BuildPhase.Succeeded:
+      c = setCondition(c, { type: ConditionType.Ready, status: 'True', reason, message }, generation, now);
+      c = removeCondition(removeCondition(c, ConditionType.Reconciling), ConditionType.Stalled);
+      break;
+    case BuildPhase.Failed:
+      c = setCondition(c, { type: ConditionType.Ready, status: 'False', reason, message }, generation, now);
+      c = setCondition(c, { type: ConditionType.Stalled, status: 'True', reason, message }, generation, now);
+      c = removeCondition(c, ConditionType.Reconciling);
+      break;
+    default:
+      c = setCondition(c, { type: ConditionType.Ready, status: 'False', reason, message }, generation, now);
+      c = setCondition(c, { type: ConditionType.Reconciling, status: 'True', reason, message }, generation, now);
+      c = removeCondition(c, ConditionType.Stalled);
+  }
+  return c;
+}
+
+export const reasonForPhase: Record<BuildPhaseName, string> = {
+  Pending: Reason.Progressing,
+  AwaitingUpload: Reason.AwaitingUpload,
+  Building: Reason.Building,
+  Succeeded: Reason.Succeeded,
+  Failed: Reason.BuildFailed,
+};

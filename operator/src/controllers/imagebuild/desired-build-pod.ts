@@ -1,0 +1,160 @@
+// Pure: ImageBuild (+ resolved tag and context digest) → the build Pod. No IO, so every rule here is
+// unit-tested and a restart of the operator computes exactly the same pod (same name → found, never
+// duplicated).
+import { createHash } from 'node:crypto';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { LABELS, MANAGED_BY, shortenName, type ImageBuild } from '@dsa/api';
+import type { BuildRequest, Builder } from '../../builders/builder.js';
+import { KanikoBuilder } from '../../builders/kaniko.js';
+import {
+  APPENDED_DOCKERFILE,
+  CONTEXT_DIR,
+  MAIN_SCRIPT,
+  UPLOAD_CONTAINER,
+  UPLOAD_DIR,
+  WORKSPACE_DIR,
+  dockerfileAppend,
+  receiveScript,
+} from '../../builders/receiver.js';
+
+export const BUILD_POD_COMPONENT = 'image-build-pod';
+export const ANNOTATION_TAG = 'dsa.dev/tag';
+export const ANNOTATION_GENERATION = 'dsa.dev/generation';
+export const ANNOTATION_CONTEXT_DIGEST = 'dsa.dev/context-digest';
+const WORKSPACE_VOLUME = 'workspace';
+const UPLOAD_VOLUME = 'upload';
+
+export interface BuildPodConfig {
+  /** kaniko executor image (DSA_KANIKO_IMAGE); spec.builder.image overrides it. */
+  kanikoImage: string;
+  /** busybox-like image with sh, tar, sha256sum, find, awk (DSA_HELPER_IMAGE / DSA_TEST_IMAGE). */
+  helperImage: string;
+  /** How long the receiver waits for the upload before failing (default 600 s). */
+  uploadTimeoutSeconds?: number;
+  /** Hard cap on the pod's lifetime, so a stuck build can never run forever (default 3600 s). */
+  activeDeadlineSeconds?: number;
+  builder?: Builder;
+  serviceAccountName?: string;
+}
+
+export interface BuildPlan {
+  /** The content-addressed tag (spec.tag, or derived from the resolved git commit). */
+  tag: string;
+  /** sha256 of the exact tar the receiver must get (the upload digest; for git, the operator's tar). */
+  tarDigest: string;
+}
+
+/** `<ib>-build-<10 hex>`: the hash covers uid, generation and tag, so each spec generation gets its own pod. */
+export function buildPodName(ib: ImageBuild, tag: string): string {
+  const h = createHash('sha256')
+    .update(`${ib.metadata.uid ?? ''}/${ib.metadata.generation ?? 0}/${tag}`)
+    .digest('hex')
+    .slice(0, 10);
+  const suffix = `-build-${h}`;
+  return `${shortenName(ib.metadata.name, 63 - suffix.length)}${suffix}`;
+}
+
+export function buildPodLabels(ib: ImageBuild): Record<string, string> {
+  return {
+    [LABELS.managedBy]: MANAGED_BY,
+    [LABELS.imageBuild]: shortenName(ib.metadata.name),
+    [LABELS.component]: BUILD_POD_COMPONENT,
+  };
+}
+
+/** Spec problems no retry can fix (→ Stalled InvalidSpec). Undefined when the spec is buildable. */
+export function validateBuildSpec(ib: ImageBuild): string | undefined {
+  const df = ib.spec.dockerfile || 'Dockerfile';
+  if (df.startsWith('/') || df.split('/').includes('..')) return `dockerfile must be a relative path inside the context, got ${df}`;
+  if (/[\n\r]/.test(df)) return 'dockerfile must not contain line breaks';
+  if (!ib.spec.context.upload === !ib.spec.context.git) return 'exactly one of context.upload or context.git must be set';
+  if (/[:@]/.test(ib.spec.image.split('/').pop() ?? '')) return `image must be a repository without tag or digest, got ${ib.spec.image}`;
+  for (const k of Object.keys(ib.spec.buildArgs ?? {})) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) return `invalid build arg name ${k}`;
+  return undefined;
+}
+
+/** All references pushed: the content-addressed tag first, then the extra tags (deduplicated). */
+export function destinations(ib: ImageBuild, tag: string): string[] {
+  const tags = [tag, ...(ib.spec.tags ?? []).filter((t) => t !== tag)];
+  return [...new Set(tags)].map((t) => `${ib.spec.image}:${t}`);
+}
+
+export function desiredBuildPod(ib: ImageBuild, cfg: BuildPodConfig, plan: BuildPlan): V1Pod {
+  const builder = cfg.builder ?? new KanikoBuilder();
+  const dockerfile = ib.spec.dockerfile || 'Dockerfile';
+  const append = dockerfileAppend(ib.spec.entrypoint, ib.spec.cmd);
+  const pushSecret = ib.spec.registry?.pushSecret || ib.spec.registry?.pullSecret || undefined;
+  const req: BuildRequest = {
+    image: ib.spec.builder?.image || cfg.kanikoImage,
+    destinations: destinations(ib, plan.tag),
+    contextDir: CONTEXT_DIR,
+    dockerfile: append ? APPENDED_DOCKERFILE : `${CONTEXT_DIR}/${dockerfile}`,
+    buildArgs: ib.spec.buildArgs ?? {},
+    target: ib.spec.target || undefined,
+    insecure: ib.spec.registry?.insecure === true,
+    cache: ib.spec.builder?.cache === true,
+    extraArgs: ib.spec.builder?.args ?? [],
+    resources: ib.spec.builder?.resources as BuildRequest['resources'],
+    pushSecret,
+    workspaceVolume: WORKSPACE_VOLUME,
+    workspaceMountPath: WORKSPACE_DIR,
+  };
+
+  const upload: V1Container = {
+    name: UPLOAD_CONTAINER,
+    image: cfg.helperImage,
+    command: ['sh', '-c', MAIN_SCRIPT],
+    env: [
+      { name: 'DSA_CONTEXT_DIGEST', value: plan.tarDigest },
+      { name: 'DSA_RECEIVE_SCRIPT', value: receiveScript(plan.tarDigest) },
+      { name: 'DSA_UPLOAD_TIMEOUT', value: String(cfg.uploadTimeoutSeconds ?? 600) },
+      { name: 'DSA_UPLOAD_DIR', value: UPLOAD_DIR },
+      { name: 'DSA_CONTEXT_DIR', value: CONTEXT_DIR },
+      { name: 'DSA_DOCKERFILE', value: dockerfile },
+      { name: 'DSA_DOCKERFILE_APPEND', value: append },
+      { name: 'DSA_APPENDED_DOCKERFILE', value: APPENDED_DOCKERFILE },
+    ],
+    volumeMounts: [
+      { name: WORKSPACE_VOLUME, mountPath: WORKSPACE_DIR },
+      { name: UPLOAD_VOLUME, mountPath: UPLOAD_DIR },
+    ],
+    resources: { requests: { cpu: '10m', memory: '16Mi' } },
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: buildPodName(ib, plan.tag),
+      namespace: ib.metadata.namespace,
+      labels: buildPodLabels(ib),
+      annotations: {
+        [ANNOTATION_TAG]: plan.tag,
+        [ANNOTATION_GENERATION]: String(ib.metadata.generation ?? 0),
+        [ANNOTATION_CONTEXT_DIGEST]: plan.tarDigest,
+      },
+      ownerReferences: [
+        {
+          apiVersion: ib.apiVersion,
+          kind: ib.kind,
+          name: ib.metadata.name,
+          uid: ib.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: cfg.activeDeadlineSeconds ?? 3600,
+      // The build needs no API access; not mounting a token keeps a malicious Dockerfile from using it.
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      ...(cfg.serviceAccountName ? { serviceAccountName: cfg.serviceAccountName } : {}),
+      initContainers: [upload],
+      containers: [builder.container(req)],
+      volumes: [{ name: WORKSPACE_VOLUME, emptyDir: {} }, { name: UPLOAD_VOLUME, emptyDir: {} }, ...builder.volumes(req)],
+    },
+  };
+}

@@ -1,0 +1,173 @@
+// dsa operator entry point: flags/env → wiring only. Everything with behaviour lives in runtime/ and
+// controllers/; this file loads config and kubeconfig, builds the Manager, registers the two controllers and
+// turns the Manager's exit into a process exit code (the only place the operator calls process.exit).
+//
+// Run from source: `tsx operator/src/main.ts --leader-elect=false` (make run); in the image the esbuild bundle
+// of this file is /app/operator.mjs.
+import * as k8s from '@kubernetes/client-node';
+import { ConfigError, loadConfig, usage, type OperatorConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import {
+  Manager,
+  EventRecorder,
+  eventSinkFromApi,
+  leaseClientFromApi,
+  defaultIdentity,
+  createMetrics,
+  type ManagerExit,
+  type OperatorMetrics,
+} from './runtime/index.js';
+
+/** Replaced at bundle time (operator/build/bundle.mjs); "dev" when run from source. */
+declare const __DSA_VERSION__: string | undefined;
+export const VERSION = typeof __DSA_VERSION__ === 'string' ? __DSA_VERSION__ : 'dev';
+
+/**
+ * KUBECONFIG / ~/.kube/config / in-cluster, or an explicit file. client-node silently falls back to
+ * http://localhost:8080 when it finds nothing; an operator talking to the wrong endpoint is worse than one that
+ * refuses to start, so that case is an error.
+ */
+export function loadKubeConfig(cfg: Pick<OperatorConfig, 'kubeconfig'>): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
+  else kc.loadFromDefault();
+  const server = kc.getCurrentCluster()?.server;
+  if (!server || server === 'http://localhost:8080') {
+    throw new ConfigError('no Kubernetes configuration found: set KUBECONFIG, pass --kubeconfig, or run in a pod with a service account');
+  }
+  return kc;
+}
+
+export interface WiringDeps {
+  manager: Manager;
+  kc: k8s.KubeConfig;
+  cfg: OperatorConfig;
+  log: Logger;
+  metrics: OperatorMetrics;
+  events: EventRecorder;
+}
+
+// ─── CONTROLLER WIRING ──────────────────────────────────────────────────────────────────────────────────────
+// TODO(wiring): register the ImageBuild and DevSession controllers here once operator/src/controllers/*
+// export their constructors. Until then the operator starts, elects a leader and serves probes, but
+// reconciles nothing.
+export function registerControllers(deps: WiringDeps): void {
+  deps.log.warn('no controllers registered (wiring pending)');
+}
+
+export interface Operator {
+  manager: Manager;
+  kc: k8s.KubeConfig;
+  log: Logger;
+}
+
+/** Build the Manager with both controllers; does not start it. Used by main() and by the benchmark. */
+export function buildOperator(cfg: OperatorConfig, deps: { kc: k8s.KubeConfig; log: Logger; env?: Record<string, string | undefined> }): Operator {
+  const { kc, log } = deps;
+  const env = deps.env ?? process.env;
+  const metrics = createMetrics();
+  const identity = defaultIdentity(env);
+  const manager = new Manager({
+    logger: log,
+    metrics,
+    http: cfg.metricsBind === false ? false : { port: cfg.metricsBind.port, ...(cfg.metricsBind.host ? { host: cfg.metricsBind.host } : {}) },
+    leaderElection: cfg.leaderElect
+      ? {
+          namespace: cfg.leaderElectionNamespace,
+          name: cfg.leaderElectionId,
+          identity,
+          client: leaseClientFromApi(kc.makeApiClient(k8s.CoordinationV1Api)),
+        }
+      : false,
+    drainTimeoutMs: cfg.shutdownTimeoutMs,
+  });
+  const events = new EventRecorder({
+    sink: eventSinkFromApi(kc.makeApiClient(k8s.EventsV1Api)),
+    reportingInstance: env.POD_NAME || identity,
+    logger: log,
+  });
+  registerControllers({ manager, kc, cfg, log, metrics, events });
+  return { manager, kc, log };
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<number> {
+  let cfg: OperatorConfig;
+  try {
+    cfg = loadConfig({ argv, env });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`dsa-operator: ${e.message}\n\n${usage()}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (cfg.help) {
+    process.stdout.write(usage() + '\n');
+    return 0;
+  }
+  if (cfg.version) {
+    process.stdout.write(`dsa-operator ${VERSION}\n`);
+    return 0;
+  }
+  const log = createLogger({ level: cfg.logLevel });
+  // A promise nobody awaited failed: state is unknown, so log it and exit; the Deployment restarts the pod.
+  process.on('unhandledRejection', (reason) => {
+    log.fatal({ err: reason }, 'unhandled promise rejection; exiting');
+    process.exit(1);
+  });
+
+  let kc: k8s.KubeConfig;
+  try {
+    kc = loadKubeConfig(cfg);
+  } catch (e) {
+    log.fatal({ err: e }, 'cannot load kubeconfig');
+    return 2;
+  }
+  log.info(
+    {
+      version: VERSION,
+      server: kc.getCurrentCluster()?.server,
+      watchNamespaces: cfg.watchNamespaces.length ? cfg.watchNamespaces : 'all',
+      leaderElect: cfg.leaderElect,
+      leaderElectionNamespace: cfg.leaderElectionNamespace || undefined,
+      concurrency: cfg.concurrency,
+    },
+    'dsa operator starting',
+  );
+  const { manager } = buildOperator(cfg, { kc, log, env });
+  manager.handleSignals();
+  // A second SIGTERM/SIGINT while draining means "now": the first one already started a graceful stop.
+  let signals = 0;
+  const hard = () => {
+    if (++signals > 1) {
+      log.warn('second signal during shutdown; exiting immediately');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', hard);
+  process.on('SIGINT', hard);
+  const exit: ManagerExit = await manager.start();
+  if (exit.exitCode !== 0) log.error({ reason: exit.reason, err: exit.error }, 'operator exiting with an error');
+  return exit.exitCode;
+}
+
+// Run only when executed (tsx operator/src/main.ts, node /app/operator.mjs), not when imported by tests/bench.
+const invokedDirectly = (() => {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  return /(?:^|[\\/])(main\.ts|operator\.mjs)$/.test(entry);
+})();
+
+if (invokedDirectly) {
+  main().then(
+    (code) => {
+      // Flush pino's stdout buffer before exiting.
+      process.exitCode = code;
+      setTimeout(() => process.exit(code), 100).unref();
+    },
+    (e: unknown) => {
+      process.stderr.write(`dsa-operator: fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,50 @@
+// Running CLI tools (kubectl, helm, build scripts) from tests: output captured, failures carry stderr.
+import { spawn } from 'node:child_process';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  timeoutMs?: number;
+  /** Resolve with a non-zero code instead of throwing. */
+  allowFailure?: boolean;
+}
+
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          stderr += `\n[killed after ${opts.timeoutMs} ms]`;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
+      : undefined;
+    child.once('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(new Error(`${cmd}: ${e.message}`));
+    });
+    child.once('close', (code) => {
+      if (timer) clearTimeout(timer);
+      const res = { code: code ?? -1, stdout, stderr };
+      if (res.code !== 0 && !opts.allowFailure) {
+        reject(new Error(`${cmd} ${args.join(' ')} exited ${res.code}\n${stderr.trim() || stdout.trim()}`));
+      } else resolve(res);
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** kubectl against $KUBECONFIG (the `kubectl` on PATH unless KUBECTL is set). */
+export function kubectl(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(process.env.KUBECTL || 'kubectl', args, opts);
+}
