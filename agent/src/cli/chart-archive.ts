@@ -56,6 +56,25 @@ function walk(dir: string, rel: string, out: Array<{ rel: string; abs: string; d
   }
 }
 
+/** Pack in-memory files (paths relative to the archive root) the same deterministic way. */
+function packFiles(files: Array<{ name: string; data: Buffer }>): string {
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    parts.push(header(f.name, f.data.length, '0', 0o644), f.data);
+    const pad = (BLOCK - (f.data.length % BLOCK)) % BLOCK;
+    if (pad) parts.push(Buffer.alloc(pad));
+  }
+  parts.push(Buffer.alloc(BLOCK * 2));
+  return gzipSync(Buffer.concat(parts), { level: 9 }).toString('base64');
+}
+
+/** A minimal valid chart standing in for one that could not be read (`--skip-file-checks` only). */
+export function stubChartArchive(chartDir: string): string {
+  const name = basename(chartDir).toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'chart';
+  const chart = `apiVersion: v2\nname: ${name}\nversion: 0.0.0\ndescription: stand-in for ${chartDir}, not read (--skip-file-checks)\n`;
+  return packFiles([{ name: `${name}/Chart.yaml`, data: Buffer.from(chart) }]);
+}
+
 export function packChartDir(chartDir: string): string {
   let chartName = basename(chartDir);
   try {

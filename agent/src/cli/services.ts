@@ -3,8 +3,8 @@
 // module mocks. The real implementations are imported lazily: `dsa --help` never loads them.
 import { readFileSync } from 'node:fs';
 import type { ConfigWarning, ProjectConfig } from '@dsa/api';
-import { ValidationError } from '../errors.js';
-import { packChartDir } from './chart-archive.js';
+import { RuntimeError, ValidationError } from '../errors.js';
+import { packChartDir, stubChartArchive } from './chart-archive.js';
 import type { KubeObject } from '../output/printer.js';
 
 export interface LoadProjectOptions {
@@ -82,15 +82,36 @@ export async function defaultServices(): Promise<ProjectServices> {
       const uploadDigests = contextDigest
         ? await digestsFor(project, opts, contextDigest, api.PLACEHOLDER_DIGEST, render.planSessions)
         : 'placeholder';
+      // With --skip-file-checks the loader leaves paths it could not check (globs, missing files);
+      // render stand-ins for them, each reported as a warning, instead of failing.
+      const skipped: ConfigWarning[] = [];
+      const unreadable = (file: string, err: unknown): void => {
+        if (opts.checkFiles) throw new RuntimeError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+        skipped.push({ path: file, message: 'not read (--skip-file-checks); rendered as a stand-in' });
+      };
       try {
         const r = render.renderProject(project, {
           namespace: opts.namespace,
           owner: opts.owner,
           uploadDigests,
-          inlineFiles: (file) => readFileSync(file, 'utf8'),
-          packChart: packChartDir,
+          inlineFiles: (file) => {
+            try {
+              return readFileSync(file, 'utf8');
+            } catch (err) {
+              unreadable(file, err);
+              return `# ${file}: not read (--skip-file-checks)\n`;
+            }
+          },
+          packChart: (dir) => {
+            try {
+              return packChartDir(dir);
+            } catch (err) {
+              unreadable(dir, err);
+              return stubChartArchive(dir);
+            }
+          },
         });
-        return { sessions: r.sessions as KubeObject[], imageBuilds: r.imageBuilds as KubeObject[], warnings: r.warnings };
+        return { sessions: r.sessions as KubeObject[], imageBuilds: r.imageBuilds as KubeObject[], warnings: [...r.warnings, ...skipped] };
       } catch (err) {
         if (err instanceof render.RenderError) throw new ValidationError(`${project.configPath}: ${err.message}`, { cause: err });
         throw err;

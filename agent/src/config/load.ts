@@ -76,13 +76,13 @@ function varDefs(doc: Obj, version: Version, rootPos: SourcePos): Map<string, Va
 
 const RANDOM_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-function predefined(opts: LoadOptions, dir: string, projectName: string, profiles: string[], rootPos: SourcePos): Map<string, () => Promise<string>> {
+function predefined(opts: LoadOptions, dir: string, projectName: string, profiles: string[]): Map<string, (usePos: SourcePos, usePath: string) => Promise<string>> {
   const now = opts.now ?? new Date();
   const rnd = opts.random ?? Math.random;
   let random: string | undefined;
   let commit: Promise<string | undefined> | undefined;
-  const fail = (name: string, why: string): never => {
-    throw new ConfigError(rootPos.file, rootPos.line, rootPos.col, '', `variable ${name} is not available: ${why}`);
+  const fail = (name: string, why: string, pos: SourcePos, at: string): never => {
+    throw new ConfigError(pos.file, pos.line, pos.col, at, `variable ${name} is not available: ${why}`);
   };
   const user = (): string => {
     if (opts.username !== undefined) return opts.username;
@@ -92,12 +92,12 @@ function predefined(opts: LoadOptions, dir: string, projectName: string, profile
       return opts.env?.USER ?? opts.env?.USERNAME ?? '';
     }
   };
-  const table: Record<string, (name: string) => Promise<string>> = {
+  const table: Record<string, (name: string, pos: SourcePos, at: string) => Promise<string>> = {
     USERNAME: async () => user(),
-    GIT_COMMIT: async (name) => {
+    GIT_COMMIT: async (name, pos, at) => {
       commit ??= (opts.gitCommit ?? gitShortCommit)(dir).catch(() => undefined);
       const c = await commit;
-      return c ?? fail(name, `${dir} is not a git checkout (or git is missing); pass --var ${name}=…`);
+      return c ?? fail(name, `${dir} is not a git checkout (or git is missing); pass --var ${name}=…`, pos, at);
     },
     TIMESTAMP: async () => String(Math.floor(now.getTime() / 1000)),
     RANDOM: async () => {
@@ -105,14 +105,14 @@ function predefined(opts: LoadOptions, dir: string, projectName: string, profile
       return random;
     },
     NAME: async () => projectName,
-    NAMESPACE: async (name) => opts.namespace ?? fail(name, 'no namespace chosen yet; pass --namespace or --var'),
+    NAMESPACE: async (name, pos, at) => opts.namespace ?? fail(name, 'no namespace chosen yet; pass --namespace or --var', pos, at),
     PROFILE: async () => profiles[profiles.length - 1] ?? '',
     PROFILES: async () => profiles.join(' '),
     USER_HOME: async () => os.homedir(),
   };
-  const out = new Map<string, () => Promise<string>>();
+  const out = new Map<string, (pos: SourcePos, at: string) => Promise<string>>();
   for (const [k, f] of Object.entries(table)) {
-    for (const prefix of ['DEVSPACE_', 'DSA_']) out.set(prefix + k, () => f(prefix + k));
+    for (const prefix of ['DEVSPACE_', 'DSA_']) out.set(prefix + k, (pos, at) => f(prefix + k, pos, at));
   }
   return out;
 }
@@ -173,7 +173,7 @@ async function loadOne(configPath: string, st: LoadState, profiles: string[], cl
     env,
     isTTY: opts.isTTY ?? false,
     ...(opts.prompt ? { prompt: opts.prompt } : {}),
-    predefined: predefined(opts, dir, projectName, applied, rootPos),
+    predefined: predefined(opts, dir, projectName, applied),
     legacyEnvPrefix: version.n !== undefined,
   });
   const skip = new Set(['vars', 'profiles', 'commands', 'pipelines', 'functions']);

@@ -34,7 +34,7 @@ export interface VarContext {
   isTTY: boolean;
   prompt?: Prompt;
   /** Predefined variables: computed lazily (git is only run when DEVSPACE_GIT_COMMIT is used). */
-  predefined: Map<string, () => Promise<string>>;
+  predefined: Map<string, (usePos: SourcePos, usePath: string) => Promise<string>>;
   /** v1beta configs also read DEVSPACE_VAR_<NAME> (DevSpace 3's convention). */
   legacyEnvPrefix: boolean;
 }
@@ -80,7 +80,7 @@ export class VarResolver {
     const cli = this.ctx.cliVars[name];
     if (cli !== undefined) return cli;
     const pre = this.ctx.predefined.get(name);
-    if (pre) return pre();
+    if (pre) return pre(usePos, usePath);
     const def = this.ctx.defs.get(name);
     const source = def?.source ?? 'all';
     if (def && def.value !== undefined && def.value !== null) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { GitNotFoundError, checkoutSubPath, cleanSubPath, pickRef, resolveRef } from './git.js';
 
 /** A git smart-HTTP server for `root` (a folder of bare repositories), via git http-backend (CGI). */
-export function gitHttpServer(root: string): Server {
+function gitHttpServer(root: string): Server {
   return createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const child = spawn('git', ['http-backend'], {

@@ -1,0 +1,249 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { API_VERSION, IMAGEBUILD, LABELS, buildTag, type ImageBuild, type ImageBuildStatus } from '@dsa/api';
+import { FakeClock } from '../../runtime/clock.js';
+import { TerminalError } from '../../runtime/errors.js';
+import { createMetrics } from '../../server/metrics.js';
+import { apiError } from '../../runtime/testing.js';
+import { ImageBuildReconciler, type RegistryLookup } from './reconciler.js';
+import type { ImageBuildClients } from './clients.js';
+import { buildPodName, desiredBuildPod, destinations, validateBuildSpec } from './desired-build-pod.js';
+import { observeBuildPod } from './build-state.js';
+import { KanikoBuilder, kanikoArgs } from '../../builders/kaniko.js';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const IMG_DIGEST = `sha256:${'d'.repeat(64)}`;
+const cfg = { kanikoImage: 'kaniko:1', helperImage: 'busybox:1' };
+
+function ib(over: Partial<ImageBuild['spec']> = {}, generation = 1): ImageBuild {
+  return {
+    apiVersion: API_VERSION,
+    kind: IMAGEBUILD.kind,
+    metadata: { name: 'app-api', namespace: 'dev', uid: 'uid-1', generation },
+    spec: { image: 'reg:5000/team/api', context: { upload: { digest: DIGEST } }, ...over },
+  };
+}
+
+class Fake implements ImageBuildClients {
+  obj: ImageBuild | undefined;
+  pods = new Map<string, V1Pod>();
+  created: V1Pod[] = [];
+  deleted: string[] = [];
+  statusWrites: ImageBuildStatus[] = [];
+  logs = 'step 1\nstep 2\nerror: boom';
+  constructor(o: ImageBuild) {
+    this.obj = o;
+  }
+  async getImageBuild() {
+    return this.obj ? structuredClone(this.obj) : undefined;
+  }
+  async applyStatus(_ib: ImageBuild, status: ImageBuildStatus) {
+    this.statusWrites.push(status);
+    this.obj!.status = structuredClone(status);
+  }
+  async getPod(_ns: string, name: string) {
+    return this.pods.get(name);
+  }
+  async listPods(_ns: string, sel: string) {
+    const [k, v] = sel.split('=');
+    return [...this.pods.values()].filter((p) => p.metadata?.labels?.[k!] === v);
+  }
+  async createPod(pod: V1Pod) {
+    if (this.pods.has(pod.metadata!.name!)) throw apiError(409, 'AlreadyExists');
+    const p = { ...structuredClone(pod), metadata: { ...pod.metadata, creationTimestamp: new Date(Date.UTC(2025, 0, 1)) } } as V1Pod;
+    this.pods.set(pod.metadata!.name!, p);
+    this.created.push(p);
+    return p;
+  }
+  async deletePod(_ns: string, name: string) {
+    this.deleted.push(name);
+    this.pods.delete(name);
+  }
+  async readDockerConfig() {
+    return undefined;
+  }
+  async podLogTail() {
+    return this.logs;
+  }
+  setPodStatus(status: V1Pod['status']) {
+    const p = [...this.pods.values()][0]!;
+    p.status = status;
+  }
+}
+
+const emptyRegistry: RegistryLookup = { manifestDigest: async () => undefined };
+const req = { namespace: 'dev', name: 'app-api' };
+
+function setup(o = ib(), registry = emptyRegistry) {
+  const fake = new Fake(o);
+  const clock = new FakeClock();
+  const metrics = createMetrics({ defaultMetrics: false });
+  const r = new ImageBuildReconciler({ clients: fake, pod: cfg, registry, clock, metrics, failedPodTtlMs: 60_000, pollIntervalMs: 5_000 });
+  return { fake, clock, metrics, r };
+}
+
+const running = (uploadRunning: boolean): V1Pod['status'] => ({
+  phase: 'Pending',
+  initContainerStatuses: [{ name: 'upload', image: '', imageID: '', ready: false, restartCount: 0, state: uploadRunning ? { running: {} } : { terminated: { exitCode: 0 } } }],
+  containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: uploadRunning ? { waiting: { reason: 'PodInitializing' } } : { running: {} } }],
+});
+
+describe('desiredBuildPod', () => {
+  it('is deterministic, owned, and wires receiver + kaniko', () => {
+    const o = ib({ tags: ['dev'], buildArgs: { B: '2', A: '1' }, target: 'dev', entrypoint: ['node'], registry: { insecure: true, pushSecret: 'regcred' }, builder: { cache: true, args: ['--verbosity=debug'] } });
+    const tag = 'dsa-0123456789ab';
+    const pod = desiredBuildPod(o, cfg, { tag, tarDigest: DIGEST });
+    expect(desiredBuildPod(o, cfg, { tag, tarDigest: DIGEST })).toEqual(pod);
+    expect(pod.metadata!.name).toBe(buildPodName(o, tag));
+    expect(pod.metadata!.name).toMatch(/^app-api-build-[0-9a-f]{10}$/);
+    expect(buildPodName(ib({}, 2), tag)).not.toBe(pod.metadata!.name);
+    expect(pod.metadata!.ownerReferences).toEqual([{ apiVersion: API_VERSION, kind: 'ImageBuild', name: 'app-api', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
+    expect(pod.metadata!.labels![LABELS.imageBuild]).toBe('app-api');
+    expect(pod.spec!.restartPolicy).toBe('Never');
+    expect(pod.spec!.automountServiceAccountToken).toBe(false);
+    const upload = pod.spec!.initContainers![0]!;
+    expect(upload.name).toBe('upload');
+    expect(upload.image).toBe('busybox:1');
+    expect(upload.env!.find((e) => e.name === 'DSA_CONTEXT_DIGEST')!.value).toBe(DIGEST);
+    expect(upload.env!.find((e) => e.name === 'DSA_DOCKERFILE_APPEND')!.value).toBe('ENTRYPOINT ["node"]');
+    const build = pod.spec!.containers[0]!;
+    expect(build.image).toBe('kaniko:1');
+    expect(build.args).toEqual([
+      '--context=dir:///workspace/context',
+      '--dockerfile=/workspace/Dockerfile.dsa',
+      `--destination=reg:5000/team/api:${tag}`,
+      '--destination=reg:5000/team/api:dev',
+      '--build-arg=A=1',
+      '--build-arg=B=2',
+      '--target=dev',
+      '--digest-file=/dev/termination-log',
+      '--insecure',
+      '--insecure-pull',
+      '--skip-tls-verify',
+      '--skip-tls-verify-pull',
+      '--cache=true',
+      '--log-format=text',
+      '--log-timestamp=false',
+      '--verbosity=debug',
+    ]);
+    expect(build.volumeMounts).toContainEqual({ name: 'docker-config', mountPath: '/kaniko/.docker', readOnly: true });
+    expect(pod.spec!.volumes).toContainEqual({ name: 'docker-config', secret: { secretName: 'regcred', items: [{ key: '.dockerconfigjson', path: 'config.json' }] } });
+  });
+
+  it('uses the Dockerfile in the context when there is nothing to append; dedupes tags', () => {
+    const o = ib({ dockerfile: 'docker/Dockerfile', tags: ['x', 'x'] });
+    expect(destinations(o, 'x')).toEqual(['reg:5000/team/api:x']);
+    expect(kanikoArgs({ image: 'k', destinations: [], contextDir: '/c', dockerfile: '/c/docker/Dockerfile', buildArgs: {}, insecure: false, cache: false, extraArgs: [], workspaceVolume: 'w', workspaceMountPath: '/w' })).not.toContain('--insecure');
+    const pod = desiredBuildPod(o, cfg, { tag: 't', tarDigest: DIGEST });
+    expect(pod.spec!.containers[0]!.args).toContain('--dockerfile=/workspace/context/docker/Dockerfile');
+  });
+
+  it('validates specs', () => {
+    expect(validateBuildSpec(ib())).toBeUndefined();
+    expect(validateBuildSpec(ib({ dockerfile: '../Dockerfile' }))).toMatch(/relative path/);
+    expect(validateBuildSpec(ib({ dockerfile: '/abs' }))).toMatch(/relative path/);
+    expect(validateBuildSpec(ib({ image: 'reg/x:tag' }))).toMatch(/without tag/);
+    expect(validateBuildSpec(ib({ buildArgs: { 'a b': '1' } }))).toMatch(/build arg/);
+  });
+
+  it('observeBuildPod reads the digest from the termination message', () => {
+    const b = new KanikoBuilder();
+    const pod: V1Pod = { status: { phase: 'Succeeded', containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message: IMG_DIGEST } } }] } };
+    expect(observeBuildPod(pod, b)).toEqual({ phase: 'Succeeded', digest: IMG_DIGEST, message: 'image built and pushed' });
+    expect(observeBuildPod({ status: { phase: 'Failed', reason: 'DeadlineExceeded' } }, b).phase).toBe('Failed');
+    expect(observeBuildPod({ status: running(true) }, b).phase).toBe('AwaitingUpload');
+    expect(observeBuildPod({ status: running(false) }, b).phase).toBe('Building');
+  });
+});
+
+describe('ImageBuildReconciler', () => {
+  it('creates exactly one pod, reports AwaitingUpload, Building, then Succeeded with digest and deletes the pod', async () => {
+    const { fake, r, metrics } = setup();
+    expect(await r.reconcile(req)).toEqual({ requeueAfter: 5_000 });
+    expect(fake.created).toHaveLength(1);
+    const tag = buildTag({ contextDigest: DIGEST });
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', tag, image: `reg:5000/team/api:${tag}`, observedGeneration: 1 });
+    fake.setPodStatus(running(true));
+    await r.reconcile(req);
+    expect(fake.obj!.status).toMatchObject({ phase: 'AwaitingUpload', podName: fake.created[0]!.metadata!.name, uploadContainer: 'upload' });
+    expect(fake.obj!.status!.conditions!.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'AwaitingUpload' });
+    const writes = fake.statusWrites.length;
+    await r.reconcile(req); // nothing changed → no write, no second pod
+    expect(fake.statusWrites).toHaveLength(writes);
+    expect(fake.created).toHaveLength(1);
+    fake.setPodStatus(running(false));
+    await r.reconcile(req);
+    expect(fake.obj!.status!.phase).toBe('Building');
+    fake.setPodStatus({ phase: 'Succeeded', containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message: IMG_DIGEST } } }] });
+    expect(await r.reconcile(req)).toBeUndefined();
+    expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', digest: IMG_DIGEST, observedGeneration: 1 });
+    expect(fake.obj!.status!.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Succeeded', observedGeneration: 1 })]);
+    expect(fake.pods.size).toBe(0);
+    expect(await metrics.registry.getSingleMetricAsString('dsa_operator_builds_total')).toContain('result="succeeded"} 1');
+    await r.reconcile(req); // settled: nothing happens
+    expect(fake.created).toHaveLength(1);
+  });
+
+  it('is AlreadyBuilt without a pod when the registry has the tag', async () => {
+    const seen: string[] = [];
+    const { fake, r } = setup(ib(), { manifestDigest: async (q) => (seen.push(`${q.image}:${q.tag}`), IMG_DIGEST) });
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(0);
+    expect(seen).toEqual([`reg:5000/team/api:${buildTag({ contextDigest: DIGEST })}`]);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', digest: IMG_DIGEST });
+    expect(fake.obj!.status!.conditions![0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'AlreadyBuilt' });
+  });
+
+  it('a failed build stalls with the log tail, is not retried, and is GCed after the TTL; a new generation builds again', async () => {
+    const { fake, r, clock } = setup();
+    await r.reconcile(req);
+    const podName = fake.created[0]!.metadata!.name!;
+    fake.setPodStatus({
+      phase: 'Failed',
+      initContainerStatuses: [{ name: 'upload', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }],
+      containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, finishedAt: new Date(clock.now()) } } }],
+    });
+    expect(await r.reconcile(req)).toEqual({ requeueAfter: 60_000 });
+    expect(fake.obj!.status).toMatchObject({ phase: 'Failed', logTail: 'step 1\nstep 2\nerror: boom' });
+    expect(fake.obj!.status!.message).toMatch(/build failed \(exit code 1\): error: boom/);
+    expect(fake.obj!.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'BuildFailed' });
+    // requeues before the TTL: pod kept, nothing created
+    await clock.advance(30_000);
+    const res = await r.reconcile(req);
+    expect(res).toEqual({ requeueAfter: 30_000 });
+    expect(fake.created).toHaveLength(1);
+    expect(fake.pods.has(podName)).toBe(true);
+    await clock.advance(31_000);
+    expect(await r.reconcile(req)).toBeUndefined();
+    expect(fake.pods.size).toBe(0);
+    expect(fake.created).toHaveLength(1);
+    // spec change → generation 2 → a new build
+    fake.obj!.metadata.generation = 2;
+    fake.obj!.spec.buildArgs = { X: '1' };
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(2);
+    expect(fake.created[1]!.metadata!.name).not.toBe(podName);
+  });
+
+  it('invalid specs are terminal', async () => {
+    const { fake, r } = setup(ib({ dockerfile: '../x' }));
+    await expect(r.reconcile(req)).rejects.toBeInstanceOf(TerminalError);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Failed' });
+    expect(fake.obj!.status!.conditions!.find((c) => c.type === 'Stalled')).toMatchObject({ reason: 'InvalidSpec' });
+  });
+
+  it('resolves git refs to a commit, tags from it, and pins it for the generation', async () => {
+    const commit = 'c'.repeat(40);
+    let resolves = 0;
+    const fake = new Fake(ib({ context: { git: { url: 'http://git/repo.git', ref: 'main', subPath: 'app' } } }));
+    const r = new ImageBuildReconciler({
+      clients: fake,
+      pod: cfg,
+      registry: { manifestDigest: async () => IMG_DIGEST },
+      git: { resolve: async () => (resolves++, commit), checkout: async () => '/nonexistent', dispose: async () => undefined },
+    });
+    await r.reconcile(req);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', commit, tag: buildTag({ contextDigest: `git:http://git/repo.git#${commit}:app` }) });
+    expect(resolves).toBe(1);
+  });
+});

@@ -1,0 +1,210 @@
+// Full-node tier: the ImageBuild controller runs IN-PROCESS against the real cluster; kaniko builds in
+// real pods and pushes to the harness registry; the agent-side upload streams through real exec.
+//
+//  (a) upload build → Succeeded with digest → a pod runs the image and prints hello.txt
+//  (b) same content under another name → AlreadyBuilt, no build pod
+//  (c) failing Dockerfile → Failed / Stalled BuildFailed with log tail, and no retry loop
+//  (d) git context served from this machine's node address (smart HTTP) → Succeeded, commit in status
+//
+// Env contract: eval "$(test-e2e/cluster/ensure.sh node)".
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import * as k8s from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { API_VERSION, GROUP, IMAGEBUILD, LABELS, VERSION, type ImageBuild } from '@dsa/api';
+import { applyCrds, createBareRepo, createTestNamespace, kubeFromEnv, requireEnv, sleep, startGitServer, waitFor, type GitServer, type TestNamespace } from '../../lib/index.js';
+import { prepareContext } from '../../../agent/src/upload/context-tar.js';
+import { uploadContext, waitForUploadSlot } from '../../../agent/src/upload/upload.js';
+import { createImageBuildController } from '../../../operator/src/controllers/imagebuild/controller.js';
+import { createMetrics } from '../../../operator/src/server/metrics.js';
+
+jest.setTimeout(360_000);
+
+const env = requireEnv('registry', 'testImage', 'kanikoImage', 'nodeIp');
+let kc: k8s.KubeConfig;
+let ns: TestNamespace;
+let custom: k8s.CustomObjectsApi;
+let core: k8s.CoreV1Api;
+let stop: () => Promise<void>;
+const metrics = createMetrics({ defaultMetrics: false });
+const timings: Record<string, number> = {};
+const run = randomBytes(3).toString('hex');
+const repo = `${env.registry}/e2e/ib-${run}`;
+
+async function getIb(name: string): Promise<ImageBuild> {
+  return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: ns.name, name })) as ImageBuild;
+}
+
+async function createIb(name: string, spec: ImageBuild['spec']): Promise<void> {
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: IMAGEBUILD.plural,
+    namespace: ns.name,
+    body: { apiVersion: API_VERSION, kind: IMAGEBUILD.kind, metadata: { name }, spec },
+  });
+}
+
+const buildPods = async (ibName: string) => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `${LABELS.imageBuild}=${ibName}` })).items;
+
+async function waitPhase(name: string, phase: string, timeoutMs = 240_000): Promise<ImageBuild> {
+  return waitFor(
+    `ImageBuild ${name} phase ${phase}`,
+    async () => {
+      const ib = await getIb(name);
+      if (ib.status?.phase === 'Failed' && phase !== 'Failed') throw new Error(`build failed: ${ib.status.message}\n${ib.status.logTail}`);
+      return ib.status?.phase === phase && ib.status.observedGeneration === ib.metadata.generation ? ib : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+async function writeContext(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dsa-e2e-ctx-'));
+  for (const [rel, content] of Object.entries(files)) await writeFile(path.join(dir, rel), content);
+  return dir;
+}
+
+const DOCKERFILE = 'ARG BASE\nFROM ${BASE}\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n';
+const HELLO = `hello from dsa ${run}\n`;
+
+beforeAll(async () => {
+  kc = kubeFromEnv();
+  custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+  await applyCrds();
+  ns = await createTestNamespace(kc, 'e2e-ib');
+  const { controller, informers } = createImageBuildController(kc, {
+    namespace: ns.name,
+    pod: { kanikoImage: env.kanikoImage, helperImage: env.testImage, uploadTimeoutSeconds: 180 },
+    pollIntervalMs: 3_000,
+    metrics,
+    workers: 4,
+  });
+  for (const i of informers) i.start();
+  for (const i of informers) expect(await i.waitForSync(30_000)).toBe(true);
+  controller.start();
+  stop = async () => {
+    await controller.stop(5_000);
+    for (const i of informers) await i.stop();
+  };
+});
+
+afterAll(async () => {
+  await stop?.();
+  console.log(`imagebuild timings (s): ${JSON.stringify(timings)}`);
+  await ns?.cleanup();
+});
+
+describe('ImageBuild on a real cluster', () => {
+  let builtImage = '';
+  let uploadDigest = '';
+
+  test('(a) upload build: agent uploads through exec, kaniko pushes, the image runs', async () => {
+    const dir = await writeContext({ Dockerfile: DOCKERFILE, 'hello.txt': HELLO, '.dockerignore': 'secret.txt\n', 'secret.txt': 'never sent' });
+    try {
+      const prepared = await prepareContext(dir);
+      uploadDigest = prepared.digest;
+      const t0 = Date.now();
+      await createIb('upload', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      const slot = await waitForUploadSlot(kc, { namespace: ns.name, name: 'upload' }, { timeoutMs: 120_000 });
+      expect(slot.kind).toBe('upload');
+      if (slot.kind !== 'upload') return;
+      timings.untilAwaitingUpload = (Date.now() - t0) / 1000;
+      // a wrong tar is refused with the receiver's digest-mismatch exit code, and the pod keeps waiting
+      await expect(uploadContext(kc, slot.target, [Buffer.alloc(1024)])).rejects.toMatchObject({ exitCode: 3 });
+      const res = await uploadContext(kc, slot.target, prepared.open());
+      expect(res.bytes).toBe(prepared.size);
+      const ib = await waitPhase('upload', 'Succeeded');
+      timings.uploadBuildCold = (Date.now() - t0) / 1000;
+      expect(ib.status!.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+      expect(ib.status!.image).toBe(`${repo}:${ib.status!.tag}`);
+      expect(ib.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded', observedGeneration: 1 });
+      builtImage = ib.status!.image!;
+      // the build pod is deleted after success
+      await waitFor('build pod deleted', async () => (await buildPods('upload')).length === 0, { timeoutMs: 30_000 });
+
+      // run the image: it prints hello.txt (and .dockerignore kept secret.txt out)
+      await core.createNamespacedPod({
+        namespace: ns.name,
+        body: {
+          metadata: { name: 'run-built' },
+          spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: `${ib.status!.image!.split(':').slice(0, -1).join(':')}@${ib.status!.digest}`, command: ['sh', '-c', 'cat /hello.txt; ls /secret.txt 2>/dev/null || echo no-secret'] }] },
+        },
+      });
+      await waitFor('run-built to finish', async () => (await core.readNamespacedPod({ namespace: ns.name, name: 'run-built' })).status?.phase === 'Succeeded', { timeoutMs: 90_000, intervalMs: 500 });
+      const log = await core.readNamespacedPodLog({ namespace: ns.name, name: 'run-built' });
+      expect(String(log)).toBe(`${HELLO}no-secret\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('(b) the same content again is AlreadyBuilt, with no build pod', async () => {
+    expect(builtImage).not.toBe('');
+    const t0 = Date.now();
+    await createIb('again', { image: repo, context: { upload: { digest: uploadDigest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+    const ib = await waitPhase('again', 'Succeeded', 60_000);
+    timings.alreadyBuilt = (Date.now() - t0) / 1000;
+    expect(ib.status!.image).toBe(builtImage);
+    expect(ib.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'AlreadyBuilt' });
+    expect(await buildPods('again')).toHaveLength(0);
+    // the agent sees "nothing to upload"
+    expect(await waitForUploadSlot(kc, { namespace: ns.name, name: 'again' }, { timeoutMs: 10_000 })).toMatchObject({ kind: 'done' });
+  });
+
+  test('(c) a failing Dockerfile stalls with BuildFailed and the log tail, without a retry loop', async () => {
+    const dir = await writeContext({ Dockerfile: 'ARG BASE\nFROM ${BASE}\nRUN echo "about to fail ' + run + '" && exit 7\n' });
+    try {
+      const prepared = await prepareContext(dir);
+      const t0 = Date.now();
+      await createIb('broken', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      const slot = await waitForUploadSlot(kc, { namespace: ns.name, name: 'broken' }, { timeoutMs: 120_000 });
+      if (slot.kind !== 'upload') throw new Error('expected an upload slot');
+      await uploadContext(kc, slot.target, prepared.open());
+      const ib = await waitPhase('broken', 'Failed');
+      timings.failedBuild = (Date.now() - t0) / 1000;
+      expect(ib.status!.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'BuildFailed' });
+      expect(ib.status!.logTail).toContain(`about to fail ${run}`);
+      // the agent is told, with the log tail
+      await expect(waitForUploadSlot(kc, { namespace: ns.name, name: 'broken' }, { timeoutMs: 10_000 })).rejects.toMatchObject({ name: 'BuildFailedError' });
+      // no retry: one (kept) pod, for 20 s
+      const first = (await buildPods('broken')).map((p) => p.metadata!.name);
+      expect(first).toHaveLength(1);
+      const rv = ib.metadata.resourceVersion;
+      await sleep(20_000);
+      expect((await buildPods('broken')).map((p) => p.metadata!.name)).toEqual(first);
+      expect((await getIb('broken')).metadata.resourceVersion).toBe(rv); // no status churn either
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('(d) git context: resolved to a commit, fetched by the operator, uploaded, built', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dsa-e2e-git-'));
+    let server: GitServer | undefined;
+    try {
+      const commit = await createBareRepo(root, 'ctx', { 'app/Dockerfile': DOCKERFILE, 'app/hello.txt': `git ${HELLO}`, 'README.md': 'not in the context' });
+      server = await startGitServer(root, env.nodeIp);
+      const t0 = Date.now();
+      await createIb('from-git', { image: repo, context: { git: { url: `${server.url}/ctx.git`, ref: 'main', subPath: 'app' } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      const ib = await waitPhase('from-git', 'Succeeded');
+      timings.gitBuild = (Date.now() - t0) / 1000;
+      expect(ib.status!.commit).toBe(commit);
+      expect(ib.status!.digest).toMatch(/^sha256:/);
+      expect(server.requests.some((r) => r.path.endsWith('/git-upload-pack'))).toBe(true);
+    } finally {
+      await server?.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('builds_total counted the outcomes', async () => {
+    const text = await metrics.registry.getSingleMetricAsString('dsa_operator_builds_total');
+    expect(text).toContain('result="succeeded"} 2');
+    expect(text).toContain('result="already_built"} 1');
+    expect(text).toContain('result="failed"} 1');
+  });
+});
