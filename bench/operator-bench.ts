@@ -21,6 +21,7 @@ import { createLogger } from '../operator/src/log.js';
 import { kubeFromEnv } from '../test-e2e/lib/env.js';
 import { createTestNamespace, type TestNamespace } from '../test-e2e/lib/namespace.js';
 import { waitFor } from '../test-e2e/lib/wait.js';
+import { applyCrds } from '../test-e2e/lib/operator-install.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -169,6 +170,7 @@ function mib(n: number): string {
 async function main() {
   const info = await kc.makeApiClient(k8s.VersionApi).getCode();
   console.error(`bench: apiserver ${info.gitVersion}, ${SESSIONS} sessions, ${CHANGES} changes, concurrency ${opts.concurrency}`);
+  await applyCrds();
   const rssBefore = process.memoryUsage().rss;
   const cold = await createTestNamespace(kc, 'dsa-bench-cold');
   const lat = await createTestNamespace(kc, 'dsa-bench-lat');

@@ -6,6 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { resolveLogLevel } from './log.js';
 
+/**
+ * Built-in builder defaults, used when neither flag nor env sets them. kaniko's upstream repository is archived;
+ * v1.23.2 is its last release. Production installs should pin their own (maintained fork, by digest) through
+ * DSA_KANIKO_IMAGE / the chart's builder.image.
+ */
+export const DEFAULT_KANIKO_IMAGE = 'gcr.io/kaniko-project/executor:v1.23.2';
+export const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -54,8 +62,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'leader-election-id', env: 'DSA_LEADER_ELECTION_ID', kind: 'string', default: 'dsa-operator-leader', help: 'Name of the leader-election Lease.' },
   { name: 'watch-namespace', env: 'WATCH_NAMESPACE', kind: 'string', default: '', help: 'Comma-separated namespaces to watch (default: all namespaces).' },
   { name: 'concurrency', env: 'DSA_CONCURRENCY', kind: 'string', default: '4', help: 'Parallel reconciles per controller (one object is never reconciled twice at once).' },
-  { name: 'kaniko-image', env: 'DSA_KANIKO_IMAGE', kind: 'string', help: 'Default kaniko executor image for ImageBuilds without spec.builder.image.' },
-  { name: 'helper-image', env: 'DSA_HELPER_IMAGE', kind: 'string', help: 'Image with a POSIX shell for build-pod init containers (upload receiver, git clone).' },
+  { name: 'kaniko-image', env: 'DSA_KANIKO_IMAGE', kind: 'string', help: `Default kaniko executor image for ImageBuilds without spec.builder.image (built-in: ${DEFAULT_KANIKO_IMAGE}).` },
+  { name: 'helper-image', env: 'DSA_HELPER_IMAGE', kind: 'string', help: `Busybox-like image for the build pod's upload-receiver init container (built-in: ${DEFAULT_HELPER_IMAGE}).` },
   { name: 'log-level', env: 'DSA_LOG_LEVEL', kind: 'string', default: 'info', help: 'fatal | error | warn | info | debug | trace | silent.' },
   // KUBECONFIG is read by the client itself (it may list several files), so it is not this flag's env var.
   { name: 'kubeconfig', kind: 'string', help: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, then the in-cluster service account).' },

@@ -5,7 +5,9 @@
 // Run from source: `tsx operator/src/main.ts --leader-elect=false` (make run); in the image the esbuild bundle
 // of this file is /app/operator.mjs.
 import * as k8s from '@kubernetes/client-node';
-import { ConfigError, loadConfig, usage, type OperatorConfig } from './config.js';
+import { ConfigError, DEFAULT_HELPER_IMAGE, DEFAULT_KANIKO_IMAGE, loadConfig, usage, type OperatorConfig } from './config.js';
+import { createImageBuildController } from './controllers/imagebuild/controller.js';
+import { createDevSessionController } from './controllers/devsession/controller.js';
 import { createLogger, type Logger } from './log.js';
 import {
   Manager,
@@ -47,12 +49,21 @@ export interface WiringDeps {
   events: EventRecorder;
 }
 
-// ─── CONTROLLER WIRING ──────────────────────────────────────────────────────────────────────────────────────
-// TODO(wiring): register the ImageBuild and DevSession controllers here once operator/src/controllers/*
-// export their constructors. Until then the operator starts, elects a leader and serves probes, but
-// reconciles nothing.
+/**
+ * Register the ImageBuild and DevSession controllers. The controllers watch one namespace or all; for a list of
+ * namespaces each gets its own pair (own informers and queue) — one set of list/watch connections per namespace
+ * is what namespaced RBAC allows anyway.
+ */
 export function registerControllers(deps: WiringDeps): void {
-  deps.log.warn('no controllers registered (wiring pending)');
+  const { manager, kc, cfg, log, metrics, events } = deps;
+  const namespaces: Array<string | undefined> = cfg.watchNamespaces.length ? cfg.watchNamespaces : [undefined];
+  const pod = { kanikoImage: cfg.kanikoImage ?? DEFAULT_KANIKO_IMAGE, helperImage: cfg.helperImage ?? DEFAULT_HELPER_IMAGE };
+  for (const namespace of namespaces) {
+    const scope = namespace ? log.child({ watchNamespace: namespace }) : log;
+    manager.add(createImageBuildController(kc, { pod, namespace, workers: cfg.concurrency, metrics, events, logger: scope }).controller);
+    manager.add(createDevSessionController({ kc, namespace, workers: cfg.concurrency, metrics, events, logger: scope }).controller);
+  }
+  log.info({ kanikoImage: pod.kanikoImage, helperImage: pod.helperImage, namespaces: cfg.watchNamespaces.length ? cfg.watchNamespaces : 'all' }, 'controllers registered');
 }
 
 export interface Operator {

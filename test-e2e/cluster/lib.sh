@@ -45,7 +45,8 @@ start_proc() {
   local name=$1; shift
   mkdir -p "$PIDS" "$DSA_LOGS"
   if proc_alive "$name"; then return 0; fi
-  setsid "$@" </dev/null >>"$DSA_LOGS/$name.log" 2>&1 &
+  # 9>&-: do not hand the cluster lock fd to long-lived daemons (they would hold the lock forever).
+  setsid "$@" </dev/null >>"$DSA_LOGS/$name.log" 2>&1 9>&- &
   echo $! > "$PIDS/$name.pid"
 }
 proc_alive() { local f=$PIDS/$1.pid; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }

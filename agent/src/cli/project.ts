@@ -59,5 +59,6 @@ export async function loadAndRender(ctx: CommandContext, opts: LoadOptions): Pro
 
 export function formatWarning(w: ConfigWarning): string {
   const where = w.pos ? `${w.pos.file}:${w.pos.line}:${w.pos.col}: ` : '';
-  return `${where}${w.path ? `${w.path}: ` : ''}${w.message}`;
+  // One line per warning, whatever the message quotes (multi-line commands, YAML snippets).
+  return `${where}${w.path ? `${w.path}: ` : ''}${w.message}`.replace(/\r?\n/g, '\\n');
 }

@@ -68,7 +68,7 @@ describe('fixture projects with files', () => {
   it('the default gitCommit runner is only called when DEVSPACE_GIT_COMMIT is used, and its absence is a clear error', async () => {
     const e = await loadProject({ configPath: path.join(APP, 'devspace.yaml'), env: {}, gitCommit: async () => undefined }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ConfigError);
-    expect(String(e)).toMatch(/^.*app-v1beta9\/devspace\.yaml:6:23: images\.web\.tags\[1\]: variable DEVSPACE_GIT_COMMIT is not available: .* is not a git checkout/);
+    expect(String(e)).toMatch(/^.*app-v1beta9\/devspace\.yaml:6:17: images\.web\.tags\[1\]: variable DEVSPACE_GIT_COMMIT is not available: .* is not a git checkout/);
   });
 
   it('a dependency cycle on disk is an error naming the cycle', async () => {

@@ -127,6 +127,8 @@ export function supportRows(root: Schema, prefix = ''): SupportRow[] {
       if (!rows.some((r) => r.path === p)) {
         rows.push({ path: p, type: typeName(f.schema), support, versions: versionRange(f), ...(note ? { note } : {}) });
       }
+      // A profile's replace/merge sections repeat the top-level sections: list them once.
+      if (/^profiles\[\]\.(replace|merge)$/.test(p)) continue;
       walk(f.schema, p, support === 'acted' ? undefined : support, note);
     }
   };

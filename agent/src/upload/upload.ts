@@ -241,7 +241,7 @@ export function slotFromImageBuild(ib: ImageBuildLike): UploadSlot | undefined {
         kind: 'upload',
         generation: gen,
         target: {
-          namespace: ib.spec?.builder?.namespace || ib.metadata?.namespace || 'default',
+          namespace: ib.metadata?.namespace || 'default',
           pod: st.podName,
           container: st.uploadContainer || 'upload',
         },

@@ -4,6 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultServices } from '../../src/cli/services.js';
+import { run } from '../../src/main.js';
+import { StringWriter } from '../../src/output/writer.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DSA_BIN = join(REPO_ROOT, 'agent/bin/dsa.js');
@@ -88,4 +91,25 @@ export const ANSI = /\u001b\[[0-9;]*m/;
 /** Describe a run for assertion messages. */
 export function show(args: string[], r: RunResult): string {
   return `dsa ${args.join(' ')} → exit ${r.code}\n--- stdout ---\n${r.stdout.slice(0, 2000)}\n--- stderr ---\n${r.stderr.slice(0, 2000)}`;
+}
+
+/**
+ * The same CLI in this process, with the real loader/renderer: for large batches of configs where
+ * a process per config would dominate the suite's run time. Spawned runs cover the binary itself.
+ */
+export async function runInProcess(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const stdout = new StringWriter();
+  const stderr = new StringWriter();
+  const code = await run(args, {
+    stdout,
+    stderr,
+    env: { ...baseEnv(), ...opts.env },
+    cwd: opts.cwd ?? REPO_ROOT,
+    homeDir: emptyHome,
+    isTTY: { stdin: false, stdout: false, stderr: false },
+    signal: new AbortController().signal,
+    services: defaultServices,
+    owner: () => ({ user: 'tester', host: 'test-host' }),
+  });
+  return { code, signal: null, stdout: stdout.toString(), stderr: stderr.toString() };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
 import { validateDevSession, validateImageBuild } from '@dsa/api';
-import { EXAMPLES_DIR, mapLimit, runDsa, SHARED_EXAMPLES_DIR, show, type RunResult } from './helpers.js';
+import { EXAMPLES_DIR, mapLimit, runDsa, runInProcess, SHARED_EXAMPLES_DIR, show, type RunResult } from './helpers.js';
 
 interface Obj {
   apiVersion: string;
@@ -64,10 +64,11 @@ describe('examples/*', () => {
       const config = join(EXAMPLES_DIR, example, 'devspace.yaml');
       return [
         { example, args: ['render', '--config', config, '-n', 'dsa-test'] },
-        { example, args: ['render', '--config', config, '-n', 'dsa-test', '-o', 'json'] },
         { example, args: ['validate', '--config', config, '-n', 'dsa-test'] },
       ];
     });
+    // JSON once (it must list the same objects as the YAML); jobs run in order per example, YAML first.
+    jobs.push({ example: 'two-services', args: ['render', '--config', join(EXAMPLES_DIR, 'two-services/devspace.yaml'), '-n', 'dsa-test', '-o', 'json'] });
     const results = await mapLimit(jobs, 2, (j) => runDsa(j.args, { cwd: EXAMPLES_DIR }));
     const rendered = new Map<string, Obj[]>();
     jobs.forEach((job, i) => {
@@ -115,30 +116,48 @@ describe('examples/*', () => {
 
 describe('DevSpace published examples (/work/shared/devspace-examples)', () => {
   const files = readdirSync(SHARED_EXAMPLES_DIR).filter((f) => f.endsWith('.yaml')).sort();
-  // Variables with a question and no default: non-interactive runs must fail, not hang.
-  const needsInput = new Set(['v4.0.0-variables.yaml', 'v4.14.0-variables.yaml']);
+  // Not renderable without input: v4.0.0-variables has an unknown top-level `command:` key, and both
+  // variables files ask a question with no default (non-interactive runs must fail, not hang).
+  const failing = new Set(['v4.0.0-variables.yaml', 'v4.14.0-variables.yaml']);
+  const cfg = (f: string) => join(SHARED_EXAMPLES_DIR, f);
 
-  it('every file renders (file checks off: they reference files that are not there) or fails in one line', async () => {
+  it('every file renders with file checks off (they reference files that are not there), or fails in one line', async () => {
     expect(files.length).toBeGreaterThanOrEqual(15);
+    // In-process with the real loader and renderer: 15+ tsx start-ups would dominate the suite.
     const jobs = [
-      ...files.map((f) => ['render', '--skip-file-checks', '--config', join(SHARED_EXAMPLES_DIR, f)]),
-      ...[...needsInput].map((f) => ['render', '--skip-file-checks', '--var', 'SELECT=deployment-1', '--config', join(SHARED_EXAMPLES_DIR, f)]),
+      ...files.map((f) => ['render', '--skip-file-checks', '--config', cfg(f)]),
+      ['render', '--skip-file-checks', '--var', 'SELECT=deployment-1', '--config', cfg('v4.14.0-variables.yaml')],
     ];
-    const results = await mapLimit(jobs, 2, (args) => runDsa(args));
-    jobs.forEach((args, i) => {
-      const r = results[i]!;
+    for (const args of jobs) {
+      const r = await runInProcess(args);
       const file = args[args.length - 1]!.split('/').pop()!;
       check(args, r, () => {
-        if (needsInput.has(file) && !args.includes('--var')) {
+        if (failing.has(file) && !args.includes('--var')) {
           expectOneLineError(r);
-          expect(r.stderr).toContain('SELECT');
         } else {
           expect(r.code).toBe(0);
           parseRendered(r.stdout);
+          // Warnings are one line each, prefixed; nothing else on stderr.
+          for (const line of r.stderr.split('\n').filter((l) => l !== '')) expect(line).toMatch(/^warning: /);
         }
       });
+    }
+  }, 120_000);
+
+  it('through the binary: v4.0.0-variables.yaml fails in one line with nothing on stdout; quickstart renders', async () => {
+    const jobs = [
+      ['render', '--skip-file-checks', '--config', cfg('v4.0.0-variables.yaml')],
+      ['render', '--skip-file-checks', '--config', cfg('v6.3.21-quickstart.yaml'), '-o', 'json'],
+    ];
+    const [bad, good] = await mapLimit(jobs, 2, (args) => runDsa(args));
+    check(jobs[0]!, bad!, () => expectOneLineError(bad!));
+    check(jobs[1]!, good!, () => {
+      expect(good!.code).toBe(0);
+      const list = JSON.parse(good!.stdout) as { kind: string; items: Obj[] };
+      expect(list.kind).toBe('List');
+      expect(list.items.map((o) => o.kind)).toContain('DevSession');
     });
-  }, 180_000);
+  }, 60_000);
 });
 
 describe('malformed configs', () => {
@@ -158,7 +177,13 @@ describe('malformed configs', () => {
 
   it('each fails with exit 2 and exactly one `file:line:col: …` line on stderr', async () => {
     const jobs = [...Object.keys(cases).map((f) => ['render', '--config', join(dir, f)]), ['render', '--config', join(dir, 'no-such-file.yaml')], ['validate', '--config', join(dir, 'images-not-a-map.yaml')]];
-    const results = await mapLimit(jobs, 2, (args) => runDsa(args, { cwd: dir }));
-    jobs.forEach((args, i) => check(args, results[i]!, () => expectOneLineError(results[i]!)));
-  }, 180_000);
+    for (const args of jobs) {
+      const r = await runInProcess(args, { cwd: dir });
+      check(args, r, () => expectOneLineError(r));
+    }
+    // And once through the binary (exit status and streams of a real process).
+    const args = ['render', '--config', join(dir, 'yaml-syntax.yaml')];
+    const r = await runDsa(args, { cwd: dir });
+    check(args, r, () => expectOneLineError(r));
+  }, 60_000);
 });

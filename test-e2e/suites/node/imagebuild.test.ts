@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { API_VERSION, GROUP, IMAGEBUILD, LABELS, VERSION, type ImageBuild } from '@dsa/api';
 import { applyCrds, createBareRepo, createTestNamespace, kubeFromEnv, requireEnv, sleep, startGitServer, waitFor, type GitServer, type TestNamespace } from '../../lib/index.js';
 import { prepareContext } from '../../../agent/src/upload/context-tar.js';
@@ -114,7 +115,7 @@ describe('ImageBuild on a real cluster', () => {
       if (slot.kind !== 'upload') return;
       timings.untilAwaitingUpload = (Date.now() - t0) / 1000;
       // a wrong tar is refused with the receiver's digest-mismatch exit code, and the pod keeps waiting
-      await expect(uploadContext(kc, slot.target, [Buffer.alloc(1024)])).rejects.toMatchObject({ exitCode: 3 });
+      await expect(uploadContext(kc, slot.target, Readable.from([Buffer.alloc(1024)]))).rejects.toMatchObject({ exitCode: 3 });
       const res = await uploadContext(kc, slot.target, prepared.open());
       expect(res.bytes).toBe(prepared.size);
       const ib = await waitPhase('upload', 'Succeeded');

@@ -1,0 +1,105 @@
+import { describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
+import { Readable, type Writable } from 'node:stream';
+import type { KubeConfig, V1Status } from '@kubernetes/client-node';
+import { BuildFailedError, UploadError, exitCodeOf, slotFromImageBuild, uploadContext, type ExecLike, type ExecSocket } from './upload.js';
+
+class FakeSocket extends EventEmitter implements ExecSocket {
+  frames: Buffer[] = [];
+  closed = false;
+  constructor(readonly protocol: string) {
+    super();
+  }
+  send(data: Buffer, cb?: (err?: Error) => void) {
+    this.frames.push(Buffer.from(data));
+    setImmediate(() => cb?.());
+  }
+  close() {
+    if (!this.closed) {
+      this.closed = true;
+      this.emit('close');
+    }
+  }
+}
+
+/** A fake exec whose "remote" concatenates stdin and answers with `verdict(stdin)` after the CLOSE frame. */
+function fakeExec(protocol: string, verdict: (stdin: Buffer) => V1Status | undefined): { exec: ExecLike; socket: () => FakeSocket } {
+  let s!: FakeSocket;
+  return {
+    socket: () => s,
+    exec: {
+      async exec(_ns, _pod, _c, _cmd, _out: Writable | null, errOut: Writable | null, _in, _tty, status) {
+        s = new FakeSocket(protocol);
+        const origSend = s.send.bind(s);
+        s.send = (data, cb) => {
+          origSend(data, cb);
+          if (data[0] === 255 && data[1] === 0) {
+            const stdin = Buffer.concat(s.frames.filter((f) => f[0] === 0).map((f) => f.subarray(1)));
+            setImmediate(() => {
+              const v = verdict(stdin);
+              if (v) {
+                if (v.status !== 'Success') errOut?.write('dsa: digest mismatch\n');
+                status?.(v);
+              }
+              s.close();
+            });
+          }
+        };
+        return s;
+      },
+    },
+  };
+}
+
+const kc = {} as KubeConfig;
+const target = { namespace: 'ns', pod: 'p', container: 'upload' };
+const failure = (code: number): V1Status => ({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } });
+
+describe('uploadContext', () => {
+  it('streams stdin in framed chunks, closes stdin (v5), and resolves on exit 0', async () => {
+    let got: Buffer = Buffer.alloc(0);
+    const f = fakeExec('v5.channel.k8s.io', (stdin) => ((got = stdin), { status: 'Success' }));
+    const data = Buffer.from('x'.repeat(10_000));
+    const res = await uploadContext(kc, target, Readable.from([data.subarray(0, 3000), data.subarray(3000)]), { exec: f.exec, chunkSize: 1024 });
+    expect(got.equals(data)).toBe(true);
+    expect(res.bytes).toBe(10_000);
+    expect(f.socket().frames.every((fr) => fr.length <= 1025)).toBe(true);
+    expect(f.socket().frames.at(-1)).toEqual(Buffer.from([255, 0]));
+  });
+
+  it('rejects with the receiver exit code', async () => {
+    const f = fakeExec('v5.channel.k8s.io', () => failure(3));
+    await expect(uploadContext(kc, target, Readable.from([Buffer.from('a')]), { exec: f.exec })).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/digest mismatch/) });
+  });
+
+  it('rejects when the connection closes without a status', async () => {
+    const f = fakeExec('v5.channel.k8s.io', () => undefined);
+    await expect(uploadContext(kc, target, Readable.from([Buffer.from('a')]), { exec: f.exec })).rejects.toThrow(/before the receiver reported/);
+  });
+
+  it('refuses protocols that cannot signal end of input', async () => {
+    const f = fakeExec('v4.channel.k8s.io', () => ({ status: 'Success' }));
+    await expect(uploadContext(kc, target, Readable.from([Buffer.from('a')]), { exec: f.exec })).rejects.toBeInstanceOf(UploadError);
+  });
+});
+
+describe('exit codes and upload slots', () => {
+  it('parses exec statuses', () => {
+    expect(exitCodeOf({ status: 'Success' })).toBe(0);
+    expect(exitCodeOf(failure(4))).toBe(4);
+    expect(exitCodeOf({ status: 'Failure', message: 'boom' })).toBeUndefined();
+  });
+
+  it('waits for the current generation, returns the slot, done, or throws on failure', () => {
+    const meta = { name: 'ib', namespace: 'dev', generation: 2 };
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 1, phase: 'AwaitingUpload', podName: 'old' } })).toBeUndefined();
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 2, phase: 'Pending' } })).toBeUndefined();
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 2, phase: 'AwaitingUpload', podName: 'p', uploadContainer: 'upload' } })).toEqual({
+      kind: 'upload',
+      generation: 2,
+      target: { namespace: 'dev', pod: 'p', container: 'upload' },
+    });
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 2, phase: 'Succeeded', image: 'r/x:t' } })).toEqual({ kind: 'done', image: 'r/x:t' });
+    expect(() => slotFromImageBuild({ metadata: meta, status: { observedGeneration: 2, phase: 'Failed', message: 'no', logTail: 'l' } })).toThrow(BuildFailedError);
+  });
+});
