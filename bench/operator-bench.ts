@@ -35,7 +35,6 @@ const SESSIONS = Number(opts.sessions);
 const CHANGES = Number(opts.changes);
 
 const kc = kubeFromEnv();
-const core = kc.makeApiClient(k8s.CoreV1Api);
 const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 const run = randomBytes(2).toString('hex');
 

@@ -13,7 +13,6 @@ const buildOptions = S.obj({
 
 const resources = S.obj({ requests: a(S.strMap()), limits: a(S.strMap()) });
 
-const execCmd = S.obj({ command: a(S.str()), args: a(S.strList()) });
 
 const image = S.obj({
   image: a(S.str(), { required: true }),

@@ -4,7 +4,6 @@ import { checkPortSpec } from './ports.js';
 import { a, S, w, x, type Schema } from './schema.js';
 
 const KANIKO_ONLY = 'dsa always builds in-cluster with kaniko';
-const NOT_IN_CLUSTER = 'not supported by the dsa operator yet';
 
 const resources = S.obj({ requests: a(S.strMap()), limits: a(S.strMap()) });
 

@@ -5,7 +5,7 @@ import type { HelmDeploymentConfig } from '../../../api/src/model/project.js';
 import { loadProject } from './load.js';
 import { memFileReader } from './mem-fs.js';
 import { parsePatchPath } from './profiles.js';
-import type { LoadOptions } from './types.js';
+import type { LoadOptions, PromptOptions } from './types.js';
 
 const F = '/p/devspace.yaml';
 const load = (yaml: string, extra: Partial<LoadOptions> = {}) =>
@@ -27,7 +27,7 @@ describe('variables', () => {
   });
 
   it('prompts only on a TTY, with the question, options and default; password answers are not recorded', async () => {
-    const prompt = jest.fn(async (_q: string, o: { name: string }) => (o.name === 'SECRET' ? 'hunter2' : ''));
+    const prompt = jest.fn(async (_q: string, o: PromptOptions) => (o.name === 'SECRET' ? 'hunter2' : ''));
     const p = await load(v1, { isTTY: true, prompt });
     expect(prompt).toHaveBeenCalledWith('Please enter a value for SECRET', { name: 'SECRET', password: true });
     expect(prompt).toHaveBeenCalledWith('Please enter a value for REPLICAS', { name: 'REPLICAS', default: '2' });
@@ -54,7 +54,7 @@ describe('variables', () => {
 
   it('options are offered to the prompt; runtime variables are left alone', async () => {
     const y = 'version: v1beta9\nvars:\n- name: SEL\n  question: Which?\n  options: [a, b]\ndeployments:\n- name: ${SEL}\n  kubectl: {manifests: ["${runtime.x}"]}\n';
-    const prompt = jest.fn(async () => 'b');
+    const prompt = jest.fn(async (_q: string, _o: PromptOptions) => 'b');
     const p = await load(y, { isTTY: true, prompt });
     expect(prompt).toHaveBeenCalledWith('Which?', { name: 'SEL', options: ['a', 'b'] });
     expect(p.deployments[0]?.name).toBe('b');

@@ -161,14 +161,14 @@ export function parseYaml(text: string, file: string): Parsed {
         const keyNode = pair.key as Node | null;
         const kp = posOf(keyNode, pos);
         // `<<: *base` (YAML merge key, which DevSpace's yaml.v2 honours): explicit keys win.
-        if (isScalar(keyNode) && keyNode.value === '<<' && keyNode.source === '<<') {
+        if (isScalar(keyNode) && (keyNode.value === '<<' || typeof keyNode.value === 'symbol') && (keyNode.source === '<<' || String(keyNode.value) === 'Symbol(<<)')) {
           const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
           for (const s of sources) merged.push({ value: convert(s, kp, depth + 1), pos: kp });
           continue;
         }
         let key: string;
         if (keyNode === null) key = '';
-        else if (isScalar(keyNode)) key = keyNode.value === null || keyNode.value === undefined ? '' : String(keyNode.value);
+        else if (isScalar(keyNode)) key = keyNode.value === null || keyNode.value === undefined ? '' : typeof keyNode.value === 'symbol' ? (keyNode.value.description ?? '') : String(keyNode.value);
         else throw new ConfigError(file, kp.line, kp.col, '', 'map keys must be plain scalars');
         const vp = posOf(pair.value as Node, kp);
         meta.keys.set(key, kp);
