@@ -6,12 +6,17 @@
 //                         ConfigMap in the cluster carries the new value (spec change → child applied).
 //   2. cold start       — 200 DevSessions created while no operator runs; start the operator, measure until all
 //                         200 ConfigMaps exist and all 200 sessions report Ready.
-//   3. memory           — RSS / heap of this process with the operator holding 200 sessions (bench overhead
-//                         included: one watch and a few hundred small objects).
+//   3. memory           — RSS / heap of this process with the operator holding 200 sessions (bench and tsx
+//                         overhead included), and — closer to production — the RSS of the esbuild bundle
+//                         (operator/dist/operator.mjs, what the image runs) started as its own process on the same
+//                         200 sessions, read from its /metrics once it has reconciled them all (this also gives the
+//                         restart time with 200 already-applied sessions).
 //
 // Prints figures, asserts nothing. Usage: `make bench` or
 //   eval "$(test-e2e/cluster/ensure.sh controlplane)"; node --expose-gc --import tsx bench/operator-bench.ts [--sessions 200] [--changes 100]
 import { parseArgs } from 'node:util';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, DEVSESSION, GROUP, VERSION } from '../api/src/constants.js';
@@ -162,6 +167,70 @@ async function coldStart(ns: TestNamespace): Promise<{ allApplied: number; allRe
   }
 }
 
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+/** Sum of a Prometheus counter/gauge's samples whose labels match. */
+function metricSum(text: string, name: string, match: (labels: string) => boolean): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m && m[1] === name && match(m[2] ?? '')) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/** The bundled operator as a separate process on `namespace`; RSS once it has reconciled every session. */
+async function bundleRestart(namespace: string): Promise<{ readyMs: number; reconciledMs: number; rss: number; heap: number }> {
+  const b = spawnSync(process.execPath, [`${REPO}operator/build/bundle.mjs`, '--outfile', `${REPO}operator/dist/bench-operator.mjs`], { encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`bundle failed: ${b.stderr}`);
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [`${REPO}operator/dist/bench-operator.mjs`, '--leader-elect=false', '--metrics-bind-address=127.0.0.1:0', `--watch-namespace=${namespace}`, `--concurrency=${opts.concurrency}`, '--log-level=info'],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
+  );
+  let port = 0;
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const m = /"port":(\d+),"msg":"ops server listening"/.exec(buf) ?? /"msg":"ops server listening".*"port":(\d+)/.exec(buf);
+    if (m && !port) port = Number(m[1]);
+    if (buf.length > 1_000_000) buf = buf.slice(-10_000);
+  });
+  try {
+    await waitFor('bundled operator ops server', () => port > 0, { timeoutMs: 30_000, intervalMs: 20 });
+    const metrics = () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    let readyMs = NaN;
+    await waitFor('bundled operator /readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 && (readyMs = performance.now() - t0), { timeoutMs: 120_000, intervalMs: 20 });
+    let text = '';
+    await waitFor(
+      `bundled operator to reconcile ${SESSIONS} sessions`,
+      async () => {
+        text = await metrics();
+        const done = metricSum(text, 'dsa_operator_reconcile_total', (l) => l.includes('controller="devsession"') && /result="(success|requeue)"/.test(l));
+        const depth = metricSum(text, 'dsa_operator_workqueue_depth', (l) => l.includes('controller="devsession"'));
+        return done >= SESSIONS && depth === 0;
+      },
+      { timeoutMs: 600_000, intervalMs: 100 },
+    );
+    const reconciledMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 2000));
+    text = await metrics();
+    return {
+      readyMs,
+      reconciledMs,
+      rss: metricSum(text, 'process_resident_memory_bytes', () => true),
+      heap: metricSum(text, 'nodejs_heap_size_used_bytes', () => true),
+    };
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
 function mib(n: number): string {
   return (n / 1024 / 1024).toFixed(1);
 }
@@ -186,6 +255,9 @@ async function main() {
     await op?.manager.stop();
     op = undefined;
 
+    // Phase 3 (on phase 1's sessions): the bundled operator as its own process.
+    const bundle = await bundleRestart(cold.name);
+
     // Phase 2: change latency on a fresh operator watching only the latency namespace.
     op = startOperator([lat.name]);
     const l = await changeLatency(lat);
@@ -198,8 +270,11 @@ async function main() {
       [`spec change → child applied, max / mean`, `${l.max.toFixed(1)} / ${l.mean.toFixed(1)} ms`],
       [`cold start: ${SESSIONS} sessions → all ConfigMaps applied`, `${(c.allApplied / 1000).toFixed(2)} s`],
       [`cold start: ${SESSIONS} sessions → all Ready`, `${(c.allReady / 1000).toFixed(2)} s`],
-      [`process RSS with ${SESSIONS} sessions`, `${mib(mem.rss)} MiB (${mib(rssBefore)} MiB before)`],
-      [`heap used with ${SESSIONS} sessions`, `${mib(mem.heapUsed)} MiB${(globalThis as { gc?: unknown }).gc ? ' (after gc)' : ''}`],
+      [`process RSS with ${SESSIONS} sessions (in-process, incl. tsx)`, `${mib(mem.rss)} MiB (${mib(rssBefore)} MiB before)`],
+      [`heap used with ${SESSIONS} sessions (in-process)`, `${mib(mem.heapUsed)} MiB${(globalThis as { gc?: unknown }).gc ? ' (after gc)' : ''}`],
+      [`bundled operator restart: /readyz`, `${(bundle.readyMs / 1000).toFixed(2)} s`],
+      [`bundled operator restart: ${SESSIONS} existing sessions reconciled`, `${(bundle.reconciledMs / 1000).toFixed(2)} s`],
+      [`bundled operator RSS / heap used with ${SESSIONS} sessions`, `${mib(bundle.rss)} / ${mib(bundle.heap)} MiB`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     console.log(`\n${'metric'.padEnd(w)}  value`);

@@ -1,0 +1,132 @@
+// The apiserver calls the session commands make, behind one small interface so the orchestration
+// (apply order, waits, deletion) is unit-tested with an in-memory fake instead of module mocks.
+// client-node is imported lazily: it costs a few hundred milliseconds to load.
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { AGENT_FIELD_MANAGER, DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type ImageBuild } from '@dsa/api';
+import { ClusterError } from '../errors.js';
+
+export interface SessionRef {
+  namespace: string;
+  name: string;
+}
+
+export interface SessionKube {
+  /** Creates the namespace when it does not exist; true when it was created. */
+  ensureNamespace(name: string): Promise<boolean>;
+  /** Server-side apply as `dsa-agent` with force; returns the object as stored. */
+  applySession(session: DevSession): Promise<DevSession>;
+  getSession(ref: SessionRef): Promise<DevSession | undefined>;
+  /** Merge-patch spec.keepDeployments (before `down --keep-deployments`). */
+  setKeepDeployments(ref: SessionRef, keep: boolean): Promise<void>;
+  /** False when it did not exist. */
+  deleteSession(ref: SessionRef): Promise<boolean>;
+  getImageBuild(ref: SessionRef): Promise<ImageBuild | undefined>;
+  /** False when it did not exist. */
+  deleteImageBuild(ref: SessionRef): Promise<boolean>;
+  listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>;
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+}
+
+export const statusCode = (e: unknown): number | undefined => {
+  const code = (e as { code?: unknown; statusCode?: unknown })?.code ?? (e as { statusCode?: unknown })?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+};
+
+/** The apiserver's own message of an ApiException (its body is a JSON V1Status), else the error text. */
+export function apiMessage(e: unknown): string {
+  const body = (e as { body?: unknown })?.body;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as { message?: string };
+      if (parsed.message) return parsed.message;
+    } catch {
+      // not JSON: fall through
+    }
+  } else if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  const msg = (e as Error)?.message ?? String(e);
+  return msg.split('\n')[0] ?? msg;
+}
+
+/**
+ * Connection-level failures (refused, DNS, TLS) and auth denials become ClusterError with a message a
+ * person can act on; anything else is returned unchanged for the caller to classify.
+ */
+export function toClusterError(e: unknown, what: string): unknown {
+  const code = statusCode(e);
+  if (code === 401) return new ClusterError(`${what}: unauthorized (check your kubeconfig credentials)`, { cause: e });
+  if (code === 403) return new ClusterError(`${what}: forbidden: ${apiMessage(e)}`, { cause: e });
+  const errno = (e as { code?: unknown; cause?: { code?: unknown } })?.cause?.code ?? (e as { code?: unknown })?.code;
+  if (typeof errno === 'string' && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|CERT_|DEPTH_ZERO|UNABLE_TO)/.test(errno)) {
+    return new ClusterError(`${what}: cannot reach the cluster (${errno})`, { cause: e });
+  }
+  if (e instanceof Error && /fetch failed|ECONNREFUSED|socket hang up/.test(e.message)) {
+    return new ClusterError(`${what}: cannot reach the cluster (${e.message})`, { cause: e });
+  }
+  return e;
+}
+
+export async function createSessionKube(kc: KubeConfig): Promise<SessionKube> {
+  const k8s = await import('@kubernetes/client-node');
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const sessionPath = (ref: SessionRef) => ({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ref.namespace, name: ref.name });
+  const buildPath = (ref: SessionRef) => ({ group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: ref.namespace, name: ref.name });
+  const orUndefined = async <T>(p: Promise<T>): Promise<T | undefined> => {
+    try {
+      return await p;
+    } catch (e) {
+      if (statusCode(e) === 404) return undefined;
+      throw e;
+    }
+  };
+  const existed = async (p: Promise<unknown>): Promise<boolean> => {
+    try {
+      await p;
+      return true;
+    } catch (e) {
+      if (statusCode(e) === 404) return false;
+      throw e;
+    }
+  };
+  return {
+    async ensureNamespace(name) {
+      try {
+        await core.readNamespace({ name });
+        return false;
+      } catch (e) {
+        // 403 on read: a user with namespaced RBAC only; try to use it anyway, apply will tell.
+        if (statusCode(e) === 403) return false;
+        if (statusCode(e) !== 404) throw e;
+      }
+      try {
+        await core.createNamespace({ body: { metadata: { name } } });
+        return true;
+      } catch (e) {
+        if (statusCode(e) === 409) return false;
+        throw e;
+      }
+    },
+    async applySession(session) {
+      return (await custom.patchNamespacedCustomObject(
+        { ...sessionPath({ namespace: session.metadata.namespace ?? 'default', name: session.metadata.name }), body: session, fieldManager: AGENT_FIELD_MANAGER, force: true },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      )) as DevSession;
+    },
+    getSession: (ref) => orUndefined(custom.getNamespacedCustomObject(sessionPath(ref)) as Promise<DevSession>),
+    async setKeepDeployments(ref, keep) {
+      await custom.patchNamespacedCustomObject(
+        { ...sessionPath(ref), body: { spec: { keepDeployments: keep } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    },
+    deleteSession: (ref) => existed(custom.deleteNamespacedCustomObject({ ...sessionPath(ref), propagationPolicy: 'Background' })),
+    getImageBuild: (ref) => orUndefined(custom.getNamespacedCustomObject(buildPath(ref)) as Promise<ImageBuild>),
+    deleteImageBuild: (ref) => existed(custom.deleteNamespacedCustomObject({ ...buildPath(ref), propagationPolicy: 'Background' })),
+    async listPods(namespace, labelSelector) {
+      return (await core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items;
+    },
+    getPod: (namespace, name) => orUndefined(core.readNamespacedPod({ namespace, name })),
+  };
+}
