@@ -67,6 +67,12 @@ lint: deps ## eslint
 .PHONY: crds
 crds: deps ## Regenerate crds/*.yaml (and the chart's copy) from the TypeBox schema in api/
 	$(TSX) api/src/crd/write-crds.ts
+	$(MAKE) -s chart-crds
+
+.PHONY: chart-crds
+chart-crds: ## Copy crds/*.yaml into the operator chart (Helm can't read files outside a chart)
+	mkdir -p charts/dsa-operator/files/crds
+	cp crds/*.yaml charts/dsa-operator/files/crds/
 
 ##@ Operator
 

@@ -26,7 +26,7 @@ import { createLogger } from '../operator/src/log.js';
 import { kubeFromEnv } from '../test-e2e/lib/env.js';
 import { createTestNamespace, type TestNamespace } from '../test-e2e/lib/namespace.js';
 import { waitFor } from '../test-e2e/lib/wait.js';
-import { applyCrds } from '../test-e2e/lib/operator-install.js';
+import { applyCrds, DSA_RESOURCES } from '../test-e2e/lib/operator-install.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -282,7 +282,8 @@ async function main() {
     for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
   } finally {
     await op?.manager.stop();
-    await Promise.all([cold.cleanup(), lat.cleanup()]);
+    // The operators are stopped: remove the sessions' finalizers or the namespaces stay Terminating.
+    await Promise.all([cold.cleanup({ stripFinalizers: DSA_RESOURCES }), lat.cleanup({ stripFinalizers: DSA_RESOURCES })]);
   }
 }
 

@@ -6,6 +6,7 @@
 #   3. tag = dev-<first 12 hex of sha256 over the staged context + Dockerfile>  (content-addressed, never latest)
 #   4. skip the build when the registry already has that tag (FORCE=1 rebuilds); otherwise build+push with
 #      the cluster harness's build-image.sh (buildah, no daemon).
+#   5. write the reference to operator/dist/image.ref (read by `make deploy`) and print it.
 #
 # Usage: operator/build/build-image.sh [--no-push]
 # Env:   DSA_REGISTRY, DSA_NODE_IMAGE, DSA_HELM (from `test-e2e/cluster/ensure.sh node`, read from
@@ -75,4 +76,6 @@ else
   [ "$push" = 1 ] || args+=(--no-push)
   "$REPO/test-e2e/cluster/build-image.sh" "$ctx" "$REPO/operator/Dockerfile" "$ref" "${args[@]}"
 fi
+# For `make deploy` (helm --set image.repository/tag) without rebuilding.
+[ "$push" = 1 ] && echo "$ref" > "$REPO/operator/dist/image.ref"
 echo "$ref"

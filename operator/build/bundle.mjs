@@ -48,9 +48,9 @@ const result = await build({
   minify: false,
   keepNames: true,
   legalComments: 'none',
-  // Resolve the workspace packages (@dsa/api) through their package.json exports like Node does.
-  conditions: ['node', 'import', 'default'],
-  mainFields: ['module', 'main'],
+  // Package resolution stays esbuild's platform-node default, which mirrors Node: `require()` picks a package's
+  // "require" export and `import` its "import" export. Forcing the import condition everywhere breaks dual
+  // packages required from CJS (express's require('is-promise') would get the ESM namespace object).
   define: { __DSA_VERSION__: JSON.stringify(values.version || 'dev') },
   metafile: true,
   logLevel: 'warning',

@@ -4,6 +4,8 @@
 //
 // Run from source: `tsx operator/src/main.ts --leader-elect=false` (make run); in the image the esbuild bundle
 // of this file is /app/operator.mjs.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { ConfigError, DEFAULT_HELPER_IMAGE, DEFAULT_KANIKO_IMAGE, loadConfig, usage, type OperatorConfig } from './config.js';
 import { createImageBuildController } from './controllers/imagebuild/controller.js';
@@ -166,7 +168,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
 const invokedDirectly = (() => {
   const entry = process.argv[1];
   if (!entry) return false;
-  return /(?:^|[\\/])(main\.ts|operator\.mjs)$/.test(entry);
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
 })();
 
 if (invokedDirectly) {

@@ -63,6 +63,7 @@ describe('operator bundle', () => {
   describe('running', () => {
     let child: ChildProcess;
     let stdout = '';
+    let stderr = '';
     let port = 0;
 
     beforeAll(async () => {
@@ -71,7 +72,7 @@ describe('operator bundle', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-      child.stderr!.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
       const deadline = Date.now() + 15_000;
       while (!port && Date.now() < deadline) {
         for (const line of stdout.split('\n')) {
@@ -81,7 +82,7 @@ describe('operator bundle', () => {
         }
         if (!port) await new Promise((r) => setTimeout(r, 50));
       }
-      if (!port) throw new Error(`operator did not start its ops server:\n${stdout}`);
+      if (!port) throw new Error(`operator did not start its ops server:\n${stdout}\n${stderr}`);
     }, 20_000);
 
     afterAll(() => {
@@ -104,6 +105,10 @@ describe('operator bundle', () => {
       // With controllers wired, their informers cannot sync against port 1.
       expect(ready.status).toBe(503);
       expect(body.reasons.join(' ')).toMatch(/not synced/);
+      // Bundling mistakes in CJS dependencies (e.g. a dual package resolved to its ESM side) surface as errors
+      // printed by express's final handler even when the response itself went out.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(stderr).toBe('');
     });
 
     test('SIGTERM stops it gracefully with exit code 0', async () => {

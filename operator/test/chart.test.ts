@@ -186,13 +186,16 @@ describe('helm template with default values', () => {
     expect(allows(rules, 'events.k8s.io', 'events', 'patch')).toBe(true);
     // Git contexts: the operator streams the checked-out context into the build pod itself.
     expect(allows(rules, '', 'pods/exec', 'create')).toBe(true);
-    // Least privilege: no wildcards, no secrets (kaniko mounts push secrets by reference).
+    // The push Secret is read by name (registry lookup); never listed or watched by the manager role.
+    expect(allows(rules, '', 'secrets', 'get')).toBe(true);
+    expect(allows(rules, '', 'secrets', 'list')).toBe(false);
+    expect(allows(rules, '', 'secrets', 'watch')).toBe(false);
+    // Least privilege: no wildcards.
     for (const r of rules) {
       expect(r.verbs).not.toContain('*');
       expect(r.resources).not.toContain('*');
       expect(r.apiGroups).not.toContain('*');
     }
-    expect(allows(rules, '', 'secrets', 'get')).toBe(false);
     const binding = one(objs, 'ClusterRoleBinding', 'dsa-operator-manager');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'dsa-operator-manager' });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'dsa-operator', namespace: 'dsa-system' }]);

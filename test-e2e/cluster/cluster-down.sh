@@ -42,7 +42,7 @@ stop_proc kube-controller-manager 5; stop_proc kube-scheduler 5
 stop_proc kube-apiserver 15; stop_proc etcd 10
 "$CLUSTER_DIR/registry.sh" down
 
-# 4. iptables: kube-proxy's own cleanup, then sweep every KUBE-*/CNI-* chain and the jumps to them.
+# 4. iptables: kube-proxy's own cleanup, then sweep every KUBE-*/CNI-*/DSA-* chain and the jumps to them.
 [ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
 for ipt in iptables ip6tables; do
   command -v $ipt >/dev/null || continue
@@ -51,8 +51,8 @@ for ipt in iptables ip6tables; do
     # jumps from built-in chains into ours
     while IFS= read -r r; do
       [ -n "$r" ] && eval "$ipt -t $table -D ${r#-A }" 2>/dev/null || true
-    done < <(echo "$rules" | grep -E -- '^-A [A-Z]+ .*-j (KUBE|CNI)-' | grep -vE -- '^-A (KUBE|CNI)-' || true)
-    chains=$(echo "$rules" | awk '/^-N (KUBE|CNI)-/{print $2}')
+    done < <(echo "$rules" | grep -E -- '^-A [A-Z]+ .*-j (KUBE|CNI|DSA)-' | grep -vE -- '^-A (KUBE|CNI|DSA)-' || true)
+    chains=$(echo "$rules" | awk '/^-N (KUBE|CNI|DSA)-/{print $2}')
     for ch in $chains; do $ipt -t $table -F "$ch" 2>/dev/null || true; done
     for ch in $chains; do $ipt -t $table -X "$ch" 2>/dev/null || true; done
   done

@@ -35,6 +35,7 @@ cluster-deps:
 cluster-bins: cluster-deps
 	@$(DSA_CLUSTER_DIR)/build-bins.sh all >/dev/null
 	@$(DSA_CLUSTER_DIR)/tools.sh helm >/dev/null
+	@$(DSA_CLUSTER_DIR)/tools.sh kaniko >/dev/null
 
 helm:
 	@$(DSA_CLUSTER_DIR)/tools.sh helm

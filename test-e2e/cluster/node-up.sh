@@ -15,6 +15,17 @@ sysctl -qw net.ipv4.ip_forward=1
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && sysctl -qw net.bridge.bridge-nf-call-iptables=1
 # dockerd (if it ever ran) sets FORWARD DROP, which silently breaks pod traffic through cni0.
 iptables -P FORWARD ACCEPT
+# Network guard (our machines may send traffic only to loopback, this node and our own pods):
+#  - pods may reach each other and this machine (INPUT), but nothing routed off the machine;
+#  - a packet to an unallocated Service IP (no kube-proxy DNAT) is rejected instead of following
+#    the default route. Removed by cluster-down (sweep of DSA-* chains).
+iptables -N DSA-GUARD 2>/dev/null || iptables -F DSA-GUARD
+iptables -A DSA-GUARD -d "$SERVICE_CIDR" -j REJECT
+iptables -A DSA-GUARD -i cni0 ! -o cni0 -j REJECT
+iptables -C FORWARD -j DSA-GUARD 2>/dev/null || iptables -I FORWARD 1 -j DSA-GUARD
+iptables -N DSA-GUARD-OUT 2>/dev/null || iptables -F DSA-GUARD-OUT
+iptables -A DSA-GUARD-OUT -d "$SERVICE_CIDR" -j REJECT
+iptables -C OUTPUT -j DSA-GUARD-OUT 2>/dev/null || iptables -A OUTPUT -j DSA-GUARD-OUT
 
 # --- registry + the images the node itself needs (pause = sandbox image, busybox = test image) ---
 "$CLUSTER_DIR/images.sh" base
@@ -39,6 +50,10 @@ state = "$CONTAINERD_STATE"
   # netns bind mounts under our state dir (not /run/netns), so cluster-down finds all of ours.
   netns_mounts_under_state_dir = true
   enable_unprivileged_ports = false
+  # Our CI VMs run root WITHOUT CAP_SYS_RESOURCE: runc cannot lower oom_score_adj below its
+  # parent's (the sandbox wants -998: "failed to update /proc/self/oom_score_adj: Permission
+  # denied"). Clamp container scores to containerd's own instead.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -97,6 +112,8 @@ imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 maxPods: 110
 podPidsLimit: -1
+# No CAP_SYS_RESOURCE (see containerd's restrict_oom_score_adj): do not try to lower our own score.
+oomScoreAdj: 0
 ${KUBELET_EXTRA_CONFIG:-}
 YAML
 if ! proc_alive kubelet; then
@@ -116,6 +133,7 @@ clusterCIDR: $POD_CIDR
 metricsBindAddress: 127.0.0.1:10249
 healthzBindAddress: 127.0.0.1:10256
 # Zero = do not touch conntrack sysctls (a test VM should not be retuned).
+oomScoreAdj: 0   # no CAP_SYS_RESOURCE on our CI VMs
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 YAML
 if ! proc_alive kube-proxy; then

@@ -111,7 +111,8 @@ t_port_forward() {
 t_service_vip() {
   # kube-proxy: the kubernetes Service VIP (what an in-cluster operator uses) reaches the apiserver.
   local vip; vip=$($K -n default get svc kubernetes -o jsonpath='{.spec.clusterIP}')
-  $K -n "$NS" exec web -- nc -z -w 5 "$vip" 443
+  # plain HTTP to the HTTPS port: the apiserver answers with a recognizable 400.
+  $K -n "$NS" exec web -- sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 $vip 443" | tee /dev/stderr | grep -q 'HTTP request to an HTTPS server' 
 }
 
 t_kaniko() {

@@ -4,10 +4,53 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { waitFor } from './wait.js';
 
+export interface CustomResource {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface CleanupOptions {
+  /** Wait until the API no longer returns the namespace. */
+  wait?: boolean;
+  timeoutMs?: number;
+  /**
+   * Custom resources whose finalizers are removed first. Needed when the controller that would remove them is no
+   * longer running (it was stopped or uninstalled by the test): otherwise the namespace stays Terminating forever.
+   */
+  stripFinalizers?: CustomResource[];
+}
+
 export interface TestNamespace {
   name: string;
-  /** Delete the namespace; with `wait`, until the API no longer returns it. Never throws on not-found. */
-  cleanup(opts?: { wait?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Delete the namespace. Never throws on not-found. */
+  cleanup(opts?: CleanupOptions): Promise<void>;
+}
+
+/** Remove metadata.finalizers from every object of a custom resource in a namespace. */
+export async function stripFinalizers(kc: k8s.KubeConfig, namespace: string, cr: CustomResource): Promise<number> {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  let list: { items: Array<{ metadata?: { name?: string; finalizers?: string[] } }> };
+  try {
+    list = (await api.listNamespacedCustomObject({ ...cr, namespace })) as typeof list;
+  } catch (e) {
+    if (isNotFound(e)) return 0; // CRD or namespace gone
+    throw e;
+  }
+  let n = 0;
+  for (const item of list.items) {
+    if (!item.metadata?.finalizers?.length || !item.metadata.name) continue;
+    try {
+      await api.patchNamespacedCustomObject(
+        { ...cr, namespace, name: item.metadata.name, body: { metadata: { finalizers: null } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      n++;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  return n;
 }
 
 const isNotFound = (e: unknown) => (e as { code?: number })?.code === 404;
@@ -19,6 +62,7 @@ export async function createTestNamespace(kc: k8s.KubeConfig, prefix: string, la
   return {
     name,
     async cleanup(opts = {}) {
+      for (const cr of opts.stripFinalizers ?? []) await stripFinalizers(kc, name, cr);
       try {
         await core.deleteNamespace({ name, propagationPolicy: 'Background' });
       } catch (e) {

@@ -65,6 +65,12 @@ export async function helm(env: Pick<ClusterEnv, 'helm'>, args: string[], opts: 
 
 export const CRD_NAMES = ['devsessions.dsa.dev', 'imagebuilds.dsa.dev'];
 
+/** For TestNamespace.cleanup({ stripFinalizers }) once no operator runs for the namespace any more. */
+export const DSA_RESOURCES = [
+  { group: 'dsa.dev', version: 'v1alpha1', plural: 'devsessions' },
+  { group: 'dsa.dev', version: 'v1alpha1', plural: 'imagebuilds' },
+];
+
 /**
  * CRDs created outside this release (kubectl apply by another suite, or a previous release kept them) would make
  * `helm install` refuse to take them over. Helm adopts objects carrying its ownership metadata, so add it.

@@ -122,8 +122,12 @@ export const HelmChart = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1 })),
     repo: Type.Optional(Type.String()),
     version: Type.Optional(Type.String()),
-    /** A local chart packed by the agent: base64 of the .tgz. */
-    archive: Type.Optional(Type.String({ format: 'byte' })),
+    /**
+     * A local chart packed by the agent: base64 of the .tgz. A pattern, not `format: byte`: the
+     * 1.33 apiserver decodes `byte` fields touched by a CEL rule with the URL-safe alphabet and
+     * rejects any archive containing `/` or `+` (seen on our control-plane tier).
+     */
+    archive: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' })),
     git: Type.Optional(ChartGitSource),
   },
   { additionalProperties: false, 'x-kubernetes-validations': [CEL.chartSource] },

@@ -24,9 +24,14 @@ export function kubectlBinary(env: NodeJS.ProcessEnv = process.env): string | un
 export class KustomizeRenderer {
   constructor(
     /** undefined: kustomize unavailable (the reconciler stalls with a message saying so). */
-    readonly kubectlPath: string | undefined = kubectlBinary(),
+    readonly kubectlPath: string | undefined,
     private readonly run: CommandRunner = runCommand,
   ) {}
+
+  /** kubectl from DSA_KUBECTL or PATH. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): KustomizeRenderer {
+    return new KustomizeRenderer(kubectlBinary(env));
+  }
 
   get available(): boolean {
     return this.kubectlPath !== undefined;

@@ -17,7 +17,6 @@ jest.setTimeout(120_000);
 
 let kc: k8s.KubeConfig;
 let custom: k8s.CustomObjectsApi;
-let core: k8s.CoreV1Api;
 let objects: k8s.KubernetesObjectApi;
 let ns: TestNamespace;
 let bundle: DevSessionControllerBundle;
@@ -39,7 +38,6 @@ async function installCrds(): Promise<void> {
 beforeAll(async () => {
   kc = kubeFromEnv();
   custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  core = kc.makeApiClient(k8s.CoreV1Api);
   objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   await installCrds();
   ns = await createTestNamespace(kc, 'dsa-ds');
@@ -184,13 +182,13 @@ describe('DevSession reconciler against a real apiserver', () => {
     const podSpec = `containers: [{name: main, image: ${repo}}, {name: pinned, image: '${repo}:keep'}]\n      initContainers: [{name: init, image: ${repo}}]\n      restartPolicy: Never`;
     const tpl = (labels: string) => `selector: {matchLabels: {${labels}}}\n  template:\n    metadata: {labels: {${labels}}}\n    spec:\n      ${podSpec.replace('restartPolicy: Never', 'restartPolicy: Always')}`;
     const manifests = [
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: tr-pod}\nspec:\n  ${podSpec.replace(/\n      /g, '\n  ')}\n`,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: tr-pod}\nspec:\n  ${podSpec.replace(/\n {6}/g, '\n  ')}\n`,
       `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: tr-deploy}\nspec:\n  ${tpl('app: tr-deploy')}\n`,
       `apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: tr-sts}\nspec:\n  serviceName: tr-sts\n  ${tpl('app: tr-sts')}\n`,
       `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: tr-ds}\nspec:\n  ${tpl('app: tr-ds')}\n`,
       `apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: tr-rs}\nspec:\n  ${tpl('app: tr-rs')}\n`,
       `apiVersion: batch/v1\nkind: Job\nmetadata: {name: tr-job}\nspec:\n  template:\n    spec:\n      ${podSpec}\n`,
-      `apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: tr-cron}\nspec:\n  schedule: '0 0 1 1 *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          ${podSpec.replace(/\n      /g, '\n          ')}\n`,
+      `apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: tr-cron}\nspec:\n  schedule: '0 0 1 1 *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          ${podSpec.replace(/\n {6}/g, '\n          ')}\n`,
     ];
     await createSession('tags', { images: [{ name: 'api', image: repo, context: { upload: { digest } } }], deployments: [{ name: 'workloads', kubectl: { manifests } }] });
     // No ImageBuild controller runs here: play its part by reporting success on the child.

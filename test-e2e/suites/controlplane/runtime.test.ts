@@ -217,8 +217,8 @@ describe('status SSA, apply, finalizers and events on a throwaway CRD', () => {
                           observedGeneration: { type: 'integer', format: 'int64' },
                           conditions: {
                             type: 'array',
-                            xKubernetesListType: 'map',
-                            xKubernetesListMapKeys: ['type'],
+                            x_kubernetes_list_type: 'map',
+                            x_kubernetes_list_map_keys: ['type'],
                             items: {
                               type: 'object',
                               required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],

@@ -24,6 +24,7 @@ import {
   requireEnv,
   startGitServer,
   waitFor,
+  DSA_RESOURCES,
   type GitServer,
   type TestNamespace,
 } from '../../lib/index.js';
@@ -88,7 +89,8 @@ afterAll(async () => {
     await helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait'], { allowFailure: true });
     await kubectl(['delete', 'namespace', SYSTEM_NS, '--wait=false'], { allowFailure: true });
   }
-  await ns?.cleanup();
+  // If the delete above timed out (or the install failed half-way), nothing removes the finalizers any more.
+  await ns?.cleanup({ stripFinalizers: DSA_RESOURCES });
   await git?.close();
   if (gitRoot) await rm(gitRoot, { recursive: true, force: true });
 });

@@ -22,6 +22,7 @@ import {
   run,
   waitFor,
   CRD_NAMES,
+  DSA_RESOURCES,
   type TestNamespace,
 } from '../../lib/index.js';
 
@@ -58,7 +59,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (installed) await helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait'], { allowFailure: true });
-  await ns?.cleanup();
+  // The session outlives the uninstalled operator, finalizer included; nothing would ever remove it.
+  await ns?.cleanup({ stripFinalizers: DSA_RESOURCES });
 });
 
 describe('operator chart on a real node', () => {

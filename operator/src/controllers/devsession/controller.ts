@@ -20,7 +20,7 @@ import {
   type OperatorMetrics,
   type Request,
 } from '../../runtime/index.js';
-import type { GitFetcher } from '../../deploy/git-source.js';
+import { IsomorphicGitFetcher, type GitFetcher } from '../../deploy/git-source.js';
 import type { HelmRenderer } from '../../deploy/helm.js';
 import type { KustomizeRenderer } from '../../deploy/kustomize.js';
 import { ClientNodeDevSessionKube, type DevSessionKube } from './kube.js';
@@ -100,7 +100,7 @@ export function createDevSessionController(opts: DevSessionControllerOptions): D
     events: opts.events,
     helm: opts.helm,
     kustomize: opts.kustomize,
-    git: opts.git,
+    git: opts.git ?? new IsomorphicGitFetcher(opts.workDir ? { workDir: opts.workDir } : {}),
     clock: opts.clock,
     workDir: opts.workDir,
     rolloutPollMs: opts.rolloutPollMs,

@@ -94,7 +94,7 @@ export class DevSessionReconciler implements Reconciler<KubernetesObject> {
     this.kube = deps.kube;
     this.clock = deps.clock ?? realClock;
     this.helm = deps.helm ?? new HelmRenderer();
-    this.kustomize = deps.kustomize ?? new KustomizeRenderer();
+    this.kustomize = deps.kustomize ?? KustomizeRenderer.fromEnv();
   }
 
   async reconcile(req: Request, ctx: ReconcileContext<KubernetesObject>): Promise<Result | void> {

@@ -1,0 +1,96 @@
+// Apply the rendered DevSessions: namespaces first, then each session by server-side apply as
+// `dsa-agent` (force), dependencies before the sessions that use them. The ImageBuilds are the
+// operator's children; the agent only derives their names (desiredImageBuilds) to act on them.
+//
+// -d/--force-deploy sets the requested-at annotation (as Flux does): an annotation change makes the
+// operator reconcile — and re-apply every deployment — even when the spec is unchanged.
+//
+// -b/--force-build deletes the session's ImageBuilds before applying, so the operator recreates them
+// from scratch: a build that failed or was interrupted starts over, and the registry is asked again
+// whether the content-addressed tag exists. A tag that IS in the registry is not rebuilt (the
+// operator reports AlreadyBuilt): the tag is a hash of everything that goes into the build, so the same
+// tag is the same image — except for a moved base image, which needs operator support to rebuild
+// (see the report to the lead).
+import { ANNOTATIONS, DEVSESSION, desiredImageBuilds, type DevSession, type ImageBuild } from '@dsa/api';
+import { ClusterError, ValidationError } from '../errors.js';
+import { apiMessage, statusCode, toClusterError, type SessionKube, type SessionRef } from './kube.js';
+
+export interface ApplyOptions {
+  forceDeploy?: boolean;
+  forceBuild?: boolean;
+  /** Progress lines (stderr). */
+  log?: (line: string) => void;
+  now?: () => Date;
+}
+
+export const refOf = (s: { metadata: { name: string; namespace?: string } }): SessionRef => ({ namespace: s.metadata.namespace ?? 'default', name: s.metadata.name });
+export const showRef = (r: SessionRef) => `${r.namespace}/${r.name}`;
+
+/** The object the agent applies: the rendered session without status, plus the force-deploy annotation. Pure. */
+export function sessionForApply(session: DevSession, opts: Pick<ApplyOptions, 'forceDeploy' | 'now'> = {}): DevSession {
+  const { status: _status, ...rest } = structuredClone(session);
+  const out = rest as DevSession;
+  if (opts.forceDeploy) {
+    out.metadata.annotations = { ...(out.metadata.annotations ?? {}), [ANNOTATIONS.requestedAt]: (opts.now?.() ?? new Date()).toISOString() };
+  }
+  return out;
+}
+
+/** Distinct namespaces of the sessions and of their builds, in first-seen order. */
+export function namespacesOf(sessions: readonly DevSession[]): string[] {
+  const out = new Set<string>();
+  for (const s of sessions) {
+    out.add(refOf(s).namespace);
+    for (const ib of desiredImageBuilds(s)) if (ib.metadata.namespace) out.add(ib.metadata.namespace);
+  }
+  return [...out];
+}
+
+/** Map an apply failure to the error the user sees. */
+export function applyError(e: unknown, session: SessionRef): unknown {
+  const code = statusCode(e);
+  const what = `DevSession ${showRef(session)}`;
+  if (code === 404) {
+    return new ClusterError(`the ${DEVSESSION.kind} CRD is not installed in this cluster`, { cause: e, hint: 'install the operator with make deploy' });
+  }
+  if (code === 400 || code === 422) return new ValidationError(`${what} was rejected by the apiserver: ${apiMessage(e)}`, { cause: e });
+  return toClusterError(e, `applying ${what}`);
+}
+
+/**
+ * Apply `sessions` (dependencies first, as renderProject returns them). Returns the stored objects, in
+ * the same order; their metadata.generation is what the wait compares observedGeneration against.
+ */
+export async function applySessions(kube: SessionKube, sessions: readonly DevSession[], opts: ApplyOptions = {}): Promise<DevSession[]> {
+  const log = opts.log ?? (() => undefined);
+  for (const ns of namespacesOf(sessions)) {
+    let created: boolean;
+    try {
+      created = await kube.ensureNamespace(ns);
+    } catch (e) {
+      throw toClusterError(e, `creating namespace ${ns}`);
+    }
+    if (created) log(`created namespace ${ns}`);
+  }
+  if (opts.forceBuild) {
+    for (const s of sessions) {
+      for (const ib of desiredImageBuilds(s)) {
+        const ref = refOf(ib as ImageBuild);
+        if (await kube.deleteImageBuild(ref).catch((e: unknown) => Promise.reject(toClusterError(e, `deleting ImageBuild ${showRef(ref)}`)))) {
+          log(`force build: deleted ImageBuild ${ref.name}; the operator recreates it`);
+        }
+      }
+    }
+  }
+  const applied: DevSession[] = [];
+  for (const s of sessions) {
+    const ref = refOf(s);
+    try {
+      applied.push(await kube.applySession(sessionForApply(s, opts)));
+    } catch (e) {
+      throw applyError(e, ref);
+    }
+    log(`applied DevSession ${ref.name} (namespace ${ref.namespace})`);
+  }
+  return applied;
+}

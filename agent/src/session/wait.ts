@@ -1,0 +1,139 @@
+// Wait for a DevSession to become Ready for the spec we applied, printing a progress line on stderr
+// whenever what the operator reports changes. Polls every second: a GET cannot stall silently the way
+// a client-node 1.x watch can, and one small GET a second is nothing for the apiserver.
+import { ConditionType, SessionPhase, type DevSession } from '@dsa/api';
+import { ClusterError, InterruptedError, RuntimeError } from '../errors.js';
+import { formatDuration } from './duration.js';
+import { toClusterError, type SessionKube, type SessionRef } from './kube.js';
+import { abortableSleep } from './uploads.js';
+import { showRef } from './apply.js';
+
+export const NO_OPERATOR_MESSAGE = 'no dsa operator is reconciling DevSessions in this cluster (install it with make deploy)';
+
+type Cond = { type: string; status: string; observedGeneration?: number; message?: string; reason?: string };
+
+const condition = (s: DevSession, type: string): Cond | undefined => (s.status?.conditions as Cond[] | undefined)?.find((c) => c.type === type);
+
+export type Verdict =
+  /** No status for this generation yet. `seen` = the operator has reconciled the session at some point. */
+  | { kind: 'unobserved'; seen: boolean }
+  | { kind: 'progress'; line: string }
+  | { kind: 'ready'; line: string }
+  | { kind: 'failed'; message: string };
+
+/** One human line for where the session is (`building app…`, `deploying…`, `ready: 2/2 deployments`). Pure. */
+export function progressLine(s: DevSession): string {
+  const st = s.status ?? {};
+  switch (st.phase) {
+    case SessionPhase.Pending:
+      return `pending: ${st.message ?? 'waiting'}`;
+    case SessionPhase.Building: {
+      const building = (st.images ?? []).filter((i) => i.phase !== 'Succeeded');
+      const names = building.map((i) => (i.phase && i.phase !== 'Building' ? `${i.name} (${phaseWords(i.phase)})` : i.name));
+      return names.length ? `building ${names.join(', ')}… (${st.imagesBuilt ?? '?'} images built)` : `building… ${st.message ?? ''}`.trimEnd();
+    }
+    case SessionPhase.Deploying: {
+      const waiting = (st.deployments ?? []).find((d) => !d.ready);
+      const detail = waiting ? `; ${waiting.name}: ${waiting.message ?? 'in progress'}` : '';
+      return `deploying… ${st.deploymentsReady ?? '?'} deployments ready${detail}`;
+    }
+    case SessionPhase.Ready:
+      return `ready: ${st.deploymentsReady ?? '0/0'} deployments`;
+    case SessionPhase.Failed:
+      return `failed: ${st.message ?? 'no message'}`;
+    case SessionPhase.Deleting:
+      return 'deleting…';
+    default:
+      return st.message ?? 'waiting for the operator…';
+  }
+}
+
+function phaseWords(phase: string): string {
+  switch (phase) {
+    case 'AwaitingUpload':
+      return 'waiting for the upload';
+    case 'Pending':
+      return 'starting the build pod';
+    default:
+      return phase.toLowerCase();
+  }
+}
+
+/** What a snapshot of the session means for a wait on `generation`. Pure. */
+export function evaluateSession(s: DevSession, generation: number): Verdict {
+  const observed = s.status?.observedGeneration;
+  if (observed === undefined || observed < generation) return { kind: 'unobserved', seen: observed !== undefined };
+  const stalled = condition(s, ConditionType.Stalled);
+  if (stalled?.status === 'True' && (stalled.observedGeneration ?? observed) >= generation) {
+    return { kind: 'failed', message: stalled.message || s.status?.message || 'the session is stalled' };
+  }
+  const ready = condition(s, ConditionType.Ready);
+  if (ready?.status === 'True' && (ready.observedGeneration ?? observed) >= generation) return { kind: 'ready', line: progressLine(s) };
+  return { kind: 'progress', line: progressLine(s) };
+}
+
+export interface WaitOptions {
+  /** metadata.generation of the applied object. */
+  generation: number;
+  timeoutMs: number;
+  /** No status at all after this long → no operator (default 30 s). */
+  noOperatorMs?: number;
+  pollMs?: number;
+  signal: AbortSignal;
+  /** Called with each new progress line. */
+  onProgress?: (line: string) => void;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  now?: () => number;
+}
+
+/** Resolves with the Ready session; throws RuntimeError (stalled, timeout) or ClusterError (no operator). */
+export async function waitForSession(kube: Pick<SessionKube, 'getSession'>, ref: SessionRef, opts: WaitOptions): Promise<DevSession> {
+  const sleep = opts.sleep ?? abortableSleep;
+  const now = opts.now ?? Date.now;
+  const start = now();
+  const noOperatorMs = opts.noOperatorMs ?? 30_000;
+  let last = '';
+  let staleWarned = false;
+  const say = (line: string) => {
+    if (line !== last) opts.onProgress?.(line);
+    last = line;
+  };
+  for (;;) {
+    if (opts.signal.aborted) throw new InterruptedError();
+    let s: DevSession | undefined;
+    try {
+      s = await kube.getSession(ref);
+    } catch (e) {
+      throw toClusterError(e, `reading DevSession ${showRef(ref)}`);
+    }
+    if (!s) throw new RuntimeError(`DevSession ${showRef(ref)} was deleted while waiting for it`);
+    if (s.metadata.deletionTimestamp) throw new RuntimeError(`DevSession ${showRef(ref)} is being deleted (dsa down?)`);
+    const v = evaluateSession(s, opts.generation);
+    const elapsed = now() - start;
+    switch (v.kind) {
+      case 'ready':
+        say(v.line);
+        return s;
+      case 'failed':
+        say(`failed: ${v.message}`);
+        throw new RuntimeError(`DevSession ${ref.name} failed: ${v.message}`);
+      case 'progress':
+        say(v.line);
+        break;
+      case 'unobserved':
+        if (!v.seen && elapsed >= noOperatorMs) throw new ClusterError(NO_OPERATOR_MESSAGE);
+        if (v.seen && elapsed >= noOperatorMs && !staleWarned) {
+          // An operator reconciled it before; it may be busy or gone. Keep waiting until --timeout.
+          staleWarned = true;
+          say(`the operator has not picked up this change after ${formatDuration(elapsed)} (is it running?)`);
+        } else if (!staleWarned) say('waiting for the operator…');
+        break;
+    }
+    if (elapsed >= opts.timeoutMs) {
+      throw new RuntimeError(`timed out after ${formatDuration(opts.timeoutMs)} waiting for DevSession ${ref.name} to be ready (last: ${last})`, {
+        hint: 'raise --timeout, or see `kubectl describe devsession`',
+      });
+    }
+    await sleep(opts.pollMs ?? 1000, opts.signal);
+  }
+}
