@@ -16,15 +16,14 @@ ctr_tasks() { "${CTR[@]}" tasks ls -q 2>/dev/null || true; }
 # 1. Let the kubelet tear pods down properly (CNI DEL: veth, IPAM, CNI iptables chains).
 #    Controllers are stopped first so nothing re-creates pods meanwhile.
 if proc_alive kubelet && proc_alive containerd && apiserver_ready 2>/dev/null; then
-  stop_proc kube-controller-manager 5; stop_proc kube-scheduler 5
+  stop_procs 5 kube-controller-manager kube-scheduler
   kc delete pods --all --all-namespaces --grace-period=0 --force --wait=false >/dev/null 2>&1 || true
   end=$((SECONDS + 30))
   while [ -n "$(ctr_tasks)" ] && [ $SECONDS -lt $end ]; do sleep 0.5; done
   # The sandboxes are gone once no pod netns is left under containerd's state dir.
   while find "$CONTAINERD_STATE" -path '*netns*' -type f 2>/dev/null | grep -q . && [ $SECONDS -lt $end ]; do sleep 0.5; done
 fi
-stop_proc kube-proxy 5
-stop_proc kubelet 10
+stop_procs 10 kube-proxy kubelet kube-controller-manager kube-scheduler
 
 # 2. Whatever is still running in containerd: kill hard, delete tasks (unmounts rootfs) and containers.
 if proc_alive containerd; then
@@ -38,9 +37,8 @@ stop_proc containerd 10
 for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" || true); do kill -KILL "$pid" 2>/dev/null || true; done
 
 # 3. Control plane and registry.
-stop_proc kube-controller-manager 5; stop_proc kube-scheduler 5
-stop_proc kube-apiserver 15; stop_proc etcd 10
-"$CLUSTER_DIR/registry.sh" down
+stop_procs 15 kube-apiserver registry
+stop_proc etcd 10
 
 # 4. iptables: kube-proxy's own cleanup, then sweep every KUBE-*/CNI-*/DSA-* chain and the jumps to them.
 [ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true

@@ -59,8 +59,15 @@ stop_proc() {
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && { log "$name did not stop in ${t}s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; }
+    [ "${DSA_DEBUG:-0}" = 1 ] && log "stopped $name in $((i / 10)).$((i % 10))s"
   fi
   rm -f "$f"
+}
+# stop_procs TIMEOUT NAME...: like stop_proc, but signals all first and waits for them together.
+stop_procs() {
+  local t=$1 n; shift
+  for n in "$@"; do [ -f "$PIDS/$n.pid" ] && kill -TERM "$(cat "$PIDS/$n.pid")" 2>/dev/null; done
+  for n in "$@"; do stop_proc "$n" "$t"; done
 }
 # wait_for DESCRIPTION TIMEOUT CMD...  (polls every 0.25s)
 wait_for() {
@@ -73,14 +80,14 @@ wait_for() {
 }
 KUBECTL=${KUBECTL:-$(command -v kubectl || echo /usr/local/bin/kubectl)}
 kc() { "$KUBECTL" --kubeconfig "$DSA_RUN/admin.kubeconfig" "$@"; }
-apiserver_ready() { curl -fsS --max-time 2 --cacert "$DSA_RUN/pki/ca.crt" "https://127.0.0.1:$APISERVER_PORT/readyz" >/dev/null; }
-etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
+apiserver_ready() { curl -fs --max-time 2 --cacert "$DSA_RUN/pki/ca.crt" "https://127.0.0.1:$APISERVER_PORT/readyz" >/dev/null; }
+etcd_healthy() { curl -fs --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 ETCD_PORT=${ETCD_PORT:-12379}        # not 2379: do not collide with any other etcd on the machine
 ETCD_PEER_PORT=${ETCD_PEER_PORT:-12380}
 CONTAINERD_SOCK=${CONTAINERD_SOCK:-/run/dsa-containerd/containerd.sock}
 CONTAINERD_STATE=${CONTAINERD_STATE:-/run/dsa-containerd}
 registry_addr() { echo "$(node_ip):$REGISTRY_PORT"; }
-registry_up() { curl -fsS --max-time 2 "http://$(registry_addr)/v2/" >/dev/null; }
+registry_up() { curl -fs --max-time 2 "http://$(registry_addr)/v2/" >/dev/null; }
 
 # ---- image names (all in the local registry; never :latest) ----
 HELM_VERSION=${HELM_VERSION:-v3.22.0}

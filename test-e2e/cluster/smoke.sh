@@ -140,7 +140,18 @@ YAML
 }
 
 t_gc() {
-  $K -n "$NS" create deployment gc-test --image="$DSA_TEST_IMAGE" -- sleep 3600
+  $K -n "$NS" apply -f - <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gc-test, labels: {app: gc-test}}
+spec:
+  selector: {matchLabels: {app: gc-test}}
+  template:
+    metadata: {labels: {app: gc-test}}
+    spec:
+      terminationGracePeriodSeconds: 1   # busybox sleep as PID 1 ignores SIGTERM
+      containers: [{name: sleep, image: "$DSA_TEST_IMAGE", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]
+YAML
   until_ok 120 sh -c "$K -n $NS get pods -l app=gc-test -o jsonpath='{.items[*].status.phase}' | grep -q Running"
   local pod; pod=$($K -n "$NS" get pods -l app=gc-test -o jsonpath='{.items[0].metadata.name}')
   echo "pod $pod owned by $($K -n "$NS" get pod "$pod" -o jsonpath='{.metadata.ownerReferences[0].kind}')"

@@ -2,3 +2,4 @@
 export * from './dockerignore.js';
 export * from './context-tar.js';
 export * from './upload.js';
+export { RECEIVE_SCRIPT, UPLOAD_CONTAINER, UPLOAD_DIR } from './protocol.js';

@@ -10,19 +10,9 @@ import { Exec, CustomObjectsApi, Watch, type KubeConfig, type V1Status } from '@
 import { PassThrough, Writable } from 'node:stream';
 import { API_VERSION, BuildPhase, GROUP, IMAGEBUILD, VERSION } from '@dsa/api';
 
-/**
- * What the uploader runs in the upload container. The pod's init script writes /dsa/receive.sh first
- * thing; the short wait covers the window between "container running" and "script written".
- * Keep in sync with operator/src/builders/receiver.ts (RECEIVER_SCRIPT_PATH).
- */
-export const UPLOAD_COMMAND: readonly string[] = [
-  'sh',
-  '-c',
-  'i=0; while [ ! -f /dsa/receive.sh ]; do i=$((i+1)); [ $i -gt 20 ] && { echo "dsa: receiver not ready" >&2; exit 125; }; sleep 0.5; done; exec sh /dsa/receive.sh',
-];
+import { RECEIVER_EXIT, UPLOAD_COMMAND, UPLOAD_CONTAINER } from './protocol.js';
 
-/** Receiver exit codes (operator/src/builders/receiver.ts). */
-export const RECEIVER_EXIT = { digestMismatch: 3, unsafeTar: 4, notReady: 125 } as const;
+export { RECEIVER_EXIT, UPLOAD_COMMAND } from './protocol.js';
 
 export interface UploadTarget {
   namespace: string;
@@ -243,7 +233,7 @@ export function slotFromImageBuild(ib: ImageBuildLike): UploadSlot | undefined {
         target: {
           namespace: ib.metadata?.namespace || 'default',
           pod: st.podName,
-          container: st.uploadContainer || 'upload',
+          container: st.uploadContainer || UPLOAD_CONTAINER,
         },
       };
     case BuildPhase.Succeeded:

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import tar from 'tar-stream';
-import { MAIN_SCRIPT, RECEIVER_EXIT, dockerfileAppend, receiveScript } from './receiver.js';
+import { UPLOAD_COMMAND } from '../../../agent/src/upload/protocol.js';
+import { MAIN_SCRIPT, RECEIVER_EXIT, UPLOAD_DIR, dockerfileAppend, receiveScript } from './receiver.js';
 
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));
 if (!BUSYBOX) throw new Error('these tests need busybox (the helper image is built from it): apt-get install busybox-static');
@@ -127,12 +128,15 @@ describe('receiver (real busybox)', () => {
     const digest = digestOf(t);
     const append = dockerfileAppend(['node', 'main.js'], ['--port', '80']);
     const main = run(MAIN_SCRIPT, mainEnv(s, digest, { DSA_DOCKERFILE_APPEND: append }));
-    // the uploader: wait for receive.sh like UPLOAD_COMMAND does, then stream the tar on stdin
-    for (let i = 0; i < 50 && !existsSync(path.join(s.dsa, 'receive.sh')); i++) await new Promise((r) => setTimeout(r, 50));
-    const wrong = await run(`exec sh ${s.dsa}/receive.sh`, {}, Buffer.concat([t, Buffer.from('x')]));
+    // the uploader runs the agent's real UPLOAD_COMMAND (pointed at the sandbox's upload dir): it waits
+    // for the receive script MAIN writes, then streams the tar on stdin
+    expect(UPLOAD_COMMAND.slice(0, 2)).toEqual(['sh', '-c']);
+    const uploadCommand = UPLOAD_COMMAND[2]!.replaceAll(`${UPLOAD_DIR}/`, `${s.dsa}/`);
+    expect(uploadCommand).toContain(`exec sh ${s.dsa}/receive.sh`);
+    const wrong = await run(uploadCommand, {}, Buffer.concat([t, Buffer.from('x')]));
     expect(wrong.code).toBe(RECEIVER_EXIT.digestMismatch);
     expect(wrong.stderr).toMatch(/digest mismatch/);
-    const up = await run(`exec sh ${s.dsa}/receive.sh`, {}, t);
+    const up = await run(uploadCommand, {}, t);
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     const res = await main;

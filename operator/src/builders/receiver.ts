@@ -6,26 +6,23 @@
 //    /dsa/receive.sh, waits (bounded) for /dsa/context.tar to appear, then — as the only gate that
 //    counts — re-verifies the digest, checks entry names, extracts into a fresh directory and checks
 //    what the extraction produced (links, special files), and finally appends ENTRYPOINT/CMD.
-//  - RECEIVE is what the uploader execs (agent/src/upload/upload.ts UPLOAD_COMMAND): copies stdin to a
+//  - RECEIVE is what the uploader execs (agent/src/upload/protocol.ts UPLOAD_COMMAND): copies stdin to a
 //    private partial file, checks its digest, and renames it into place atomically, so MAIN never sees
 //    a half-written tar and the uploader learns about a mismatch from the exit code. Anyone allowed to
 //    exec could bypass it, which is why MAIN re-checks everything.
 // /dsa is an emptyDir mounted only into this container: the kaniko container never sees the raw tar.
 
-export const UPLOAD_CONTAINER = 'upload';
-export const UPLOAD_DIR = '/dsa';
+// Container, upload dir, script path and exit codes are the exec contract with the uploader: defined once,
+// next to the uploader (the operator bundles agent/src/upload for git contexts anyway).
+import { RECEIVER_EXIT, RECEIVE_SCRIPT, UPLOAD_CONTAINER, UPLOAD_DIR } from '../../../agent/src/upload/protocol.js';
+
+export { RECEIVER_EXIT, UPLOAD_CONTAINER, UPLOAD_DIR };
+/** File name of the receive script inside the upload dir (RECEIVE_SCRIPT in the pod). */
+const RECEIVE_SCRIPT_NAME = RECEIVE_SCRIPT.slice(UPLOAD_DIR.length + 1);
 export const WORKSPACE_DIR = '/workspace';
 export const CONTEXT_DIR = '/workspace/context';
 /** Where MAIN writes the Dockerfile with appended ENTRYPOINT/CMD (outside the context, so COPY . never picks it up). */
 export const APPENDED_DOCKERFILE = '/workspace/Dockerfile.dsa';
-
-/** Exit codes, shared with the uploader's messages (agent/src/upload/upload.ts RECEIVER_EXIT). */
-export const RECEIVER_EXIT = {
-  digestMismatch: 3,
-  unsafeTar: 4,
-  missingDockerfile: 5,
-  timeout: 124,
-} as const;
 
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -63,8 +60,8 @@ extracted=
 # On rejection the half-checked context is removed, so nothing in it (e.g. a hard link) outlives the check.
 fail() { code=$1; shift; echo "dsa: $*" >&2; [ -z "$extracted" ] || rm -rf "$root"; exit "$code"; }
 mkdir -p "$d"
-printf '%s\\n' "$DSA_RECEIVE_SCRIPT" > "$d/receive.sh.tmp"
-mv "$d/receive.sh.tmp" "$d/receive.sh"
+printf '%s\\n' "$DSA_RECEIVE_SCRIPT" > "$d/${RECEIVE_SCRIPT_NAME}.tmp"
+mv "$d/${RECEIVE_SCRIPT_NAME}.tmp" "$d/${RECEIVE_SCRIPT_NAME}"
 echo "dsa: waiting up to \${timeout}s for the build context ($DSA_CONTEXT_DIGEST)"
 start=$(date +%s)
 while [ ! -f "$d/context.tar" ]; do

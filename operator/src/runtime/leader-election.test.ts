@@ -1,9 +1,17 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { LeaderElector, type StoppedReason } from './leader-election.js';
 import { FakeClock } from './clock.js';
 import { FakeLeaseStore } from './testing.js';
 
+// Fake-clock driven, so fast; the generous timeout only guards against a starved CI machine.
+jest.setTimeout(20_000);
+
 const NS = 'dsa-system';
+// Deterministic jitter (a fixed LCG sequence per candidate) so every run exercises the same interleaving.
+function seeded(seed: number): () => number {
+  let x = seed;
+  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
 const NAME = 'dsa-operator';
 
 function candidate(store: FakeLeaseStore, clock: FakeClock, identity: string, down?: () => boolean) {
@@ -15,6 +23,7 @@ function candidate(store: FakeLeaseStore, clock: FakeClock, identity: string, do
     identity,
     client: store.client({ down }),
     clock,
+    random: seeded(identity.charCodeAt(0)),
     onStartedLeading: () => log.push('started'),
     onStoppedLeading: (r) => {
       stopped = r;

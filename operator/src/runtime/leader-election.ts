@@ -68,6 +68,8 @@ export interface LeaderElectorOptions extends LeaderElectionCallbacks {
   releaseOnStop?: boolean;
   clock?: Clock;
   logger?: Logger;
+  /** Source of jitter in [0,1); injectable so tests are deterministic. Default Math.random. */
+  random?: () => number;
 }
 
 const toSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -291,7 +293,7 @@ export class LeaderElector {
 
   /** ±10% jitter on campaign retries so candidates started together do not stay in lockstep. */
   private jittered(ms: number): number {
-    return ms * (0.9 + Math.random() * 0.2);
+    return ms * (0.9 + (this.opts.random ?? Math.random)() * 0.2);
   }
 
   private safe(fn: () => void): void {

@@ -2,6 +2,7 @@
 // real pods and pushes to the harness registry; the agent-side upload streams through real exec.
 //
 //  (a) upload build → Succeeded with digest → a pod runs the image and prints hello.txt
+//  (a2) changed content → a second (warm) build with another tag
 //  (b) same content under another name → AlreadyBuilt, no build pod
 //  (c) failing Dockerfile → Failed / Stalled BuildFailed with log tail, and no retry loop
 //  (d) git context served from this machine's node address (smart HTTP) → Succeeded, commit in status
@@ -51,14 +52,32 @@ async function createIb(name: string, spec: ImageBuild['spec']): Promise<void> {
 const buildPods = async (ibName: string) => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `${LABELS.imageBuild}=${ibName}` })).items;
 
 async function waitPhase(name: string, phase: string, timeoutMs = 240_000): Promise<ImageBuild> {
-  return waitFor(
+  // waitFor counts a throw as "not yet", so an unexpected Failed is returned and thrown here (fail fast).
+  const got = await waitFor(
     `ImageBuild ${name} phase ${phase}`,
     async () => {
       const ib = await getIb(name);
-      if (ib.status?.phase === 'Failed' && phase !== 'Failed') throw new Error(`build failed: ${ib.status.message}\n${ib.status.logTail}`);
-      return ib.status?.phase === phase && ib.status.observedGeneration === ib.metadata.generation ? ib : undefined;
+      if (ib.status?.phase === 'Failed' && phase !== 'Failed') return { ib, failed: true };
+      return ib.status?.phase === phase && ib.status.observedGeneration === ib.metadata.generation ? { ib, failed: false } : undefined;
     },
-    { timeoutMs, intervalMs: 500 },
+    { timeoutMs, intervalMs: 250 },
+  );
+  if (got.failed) throw new Error(`build ${name} failed: ${got.ib.status?.message}\n${got.ib.status?.logTail}`);
+  return got.ib;
+}
+
+/** Seconds the build container of `ibName`'s build pod ran (from its terminated state; 1 s resolution). */
+const kanikoSeconds = new Map<string, number>();
+function watchBuildPods(): Promise<AbortController> {
+  return new k8s.Watch(kc).watch(
+    `/api/v1/namespaces/${ns.name}/pods`,
+    { labelSelector: `${LABELS.component}=image-build-pod` },
+    (_type, pod: k8s.V1Pod) => {
+      const t = pod.status?.containerStatuses?.find((c) => c.name === 'build')?.state?.terminated;
+      const ibName = pod.metadata?.labels?.[LABELS.imageBuild];
+      if (t?.startedAt && t.finishedAt && ibName) kanikoSeconds.set(ibName, (Date.parse(String(t.finishedAt)) - Date.parse(String(t.startedAt))) / 1000);
+    },
+    () => undefined,
   );
 }
 
@@ -87,7 +106,9 @@ beforeAll(async () => {
   for (const i of informers) i.start();
   for (const i of informers) expect(await i.waitForSync(30_000)).toBe(true);
   controller.start();
+  const podWatch = await watchBuildPods();
   stop = async () => {
+    podWatch.abort();
     await controller.stop(5_000);
     for (const i of informers) await i.stop();
   };
@@ -95,6 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stop?.();
+  for (const [ib, sec] of kanikoSeconds) timings[`kanikoContainer.${ib}`] = sec;
   console.log(`imagebuild timings (s): ${JSON.stringify(timings)}`);
   await ns?.cleanup();
 });
@@ -116,9 +138,13 @@ describe('ImageBuild on a real cluster', () => {
       timings.untilAwaitingUpload = (Date.now() - t0) / 1000;
       // a wrong tar is refused with the receiver's digest-mismatch exit code, and the pod keeps waiting
       await expect(uploadContext(kc, slot.target, Readable.from([Buffer.alloc(1024)]))).rejects.toMatchObject({ exitCode: 3 });
+      const tUp = Date.now();
       const res = await uploadContext(kc, slot.target, prepared.open());
+      timings.upload = (Date.now() - tUp) / 1000;
+      timings.uploadBytes = res.bytes;
       expect(res.bytes).toBe(prepared.size);
       const ib = await waitPhase('upload', 'Succeeded');
+      timings.uploadedToSucceededCold = (Date.now() - tUp - timings.upload * 1000) / 1000;
       timings.uploadBuildCold = (Date.now() - t0) / 1000;
       expect(ib.status!.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
       expect(ib.status!.image).toBe(`${repo}:${ib.status!.tag}`);
@@ -138,6 +164,32 @@ describe('ImageBuild on a real cluster', () => {
       await waitFor('run-built to finish', async () => (await core.readNamespacedPod({ namespace: ns.name, name: 'run-built' })).status?.phase === 'Succeeded', { timeoutMs: 90_000, intervalMs: 500 });
       const log = await core.readNamespacedPodLog({ namespace: ns.name, name: 'run-built' });
       expect(String(log)).toBe(`${HELLO}no-secret\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('(a2) changed content builds again (warm: images cached on the node)', async () => {
+    expect(builtImage).not.toBe('');
+    const hello = `hello again from dsa ${run}\n`;
+    const dir = await writeContext({ Dockerfile: DOCKERFILE, 'hello.txt': hello });
+    try {
+      const prepared = await prepareContext(dir);
+      expect(prepared.digest).not.toBe(uploadDigest);
+      const t0 = Date.now();
+      await createIb('warm', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      const slot = await waitForUploadSlot(kc, { namespace: ns.name, name: 'warm' }, { timeoutMs: 120_000 });
+      if (slot.kind !== 'upload') throw new Error(`expected an upload slot, got ${JSON.stringify(slot)}`);
+      const tUp = Date.now();
+      await uploadContext(kc, slot.target, prepared.open());
+      const uploaded = Date.now();
+      timings.uploadWarm = (uploaded - tUp) / 1000;
+      const ib = await waitPhase('warm', 'Succeeded');
+      timings.uploadedToSucceededWarm = (Date.now() - uploaded) / 1000;
+      timings.uploadBuildWarm = (Date.now() - t0) / 1000;
+      expect(ib.status!.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+      expect(ib.status!.image).not.toBe(builtImage);
+      expect(ib.status!.image).toBe(`${repo}:${ib.status!.tag}`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -204,7 +256,7 @@ describe('ImageBuild on a real cluster', () => {
 
   test('builds_total counted the outcomes', async () => {
     const text = await metrics.registry.getSingleMetricAsString('dsa_operator_builds_total');
-    expect(text).toContain('result="succeeded"} 2');
+    expect(text).toContain('result="succeeded"} 3');
     expect(text).toContain('result="already_built"} 1');
     expect(text).toContain('result="failed"} 1');
   });

@@ -225,6 +225,27 @@ describe('ImageBuildReconciler', () => {
     expect(fake.created[1]!.metadata!.name).not.toBe(podName);
   });
 
+  it('keeps a failed pod the kubelet still reports as Running (terminal phase lags the container status)', async () => {
+    const { fake, r, clock } = setup();
+    await r.reconcile(req);
+    const podName = fake.created[0]!.metadata!.name!;
+    // What the kubelet reports for a few seconds after the build container exited non-zero.
+    fake.setPodStatus({
+      phase: 'Running',
+      initContainerStatuses: [{ name: 'upload', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }],
+      containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 7, finishedAt: new Date(clock.now()) } } }],
+    });
+    expect(await r.reconcile(req)).toEqual({ requeueAfter: 60_000 });
+    expect(fake.obj!.status).toMatchObject({ phase: 'Failed' });
+    // the pod event that follows (phase still Running) must not GC it
+    expect(await r.reconcile(req)).toEqual({ requeueAfter: 60_000 });
+    expect(fake.deleted).toEqual([]);
+    expect(fake.pods.has(podName)).toBe(true);
+    await clock.advance(61_000);
+    expect(await r.reconcile(req)).toBeUndefined();
+    expect(fake.deleted).toEqual([podName]);
+  });
+
   it('invalid specs are terminal', async () => {
     const { fake, r } = setup(ib({ dockerfile: '../x' }));
     await expect(r.reconcile(req)).rejects.toBeInstanceOf(TerminalError);

@@ -172,7 +172,7 @@ export class ImageBuildReconciler {
       const digest = await this.lookupRegistry(ib, tag);
       if (digest) {
         const now = formatTime(this.clock.now());
-        await this.deleteBuildPods(ib, (p) => p.status?.phase !== 'Failed');
+        await this.deleteBuildPods(ib, (p) => !this.buildFailed(p));
         await this.write(ib, { ...base, phase: BuildPhase.Succeeded, digest, completionTime: now, durationSeconds: 0, message: `${image} exists in the registry` }, Reason.AlreadyBuilt);
         this.d.metrics?.buildsTotal.inc({ result: 'already_built' });
         await this.d.events?.recordOnce(ib as never, 'Build', { type: 'Normal', reason: Reason.AlreadyBuilt, action: 'Build', note: `${image} already exists (${digest})` });
@@ -186,7 +186,7 @@ export class ImageBuildReconciler {
       if (ib.spec.context.git) tarDigest = (await this.prepareGit(ib, podName, commit!)).prepared.digest;
       const desired = desiredBuildPod(ib, { ...this.d.pod, builder: this.builder }, { tag, tarDigest: tarDigest! });
       // Superseded generations: stop their running pods (failed ones stay for their TTL).
-      await this.deleteBuildPods(ib, (p) => p.metadata?.name !== podName && p.status?.phase !== 'Failed');
+      await this.deleteBuildPods(ib, (p) => p.metadata?.name !== podName && !this.buildFailed(p));
       try {
         pod = await this.d.clients.createPod(desired);
         log.info({ pod: podName, image }, 'build pod created');
@@ -271,6 +271,16 @@ export class ImageBuildReconciler {
     }
   }
 
+  /**
+   * A failed build pod, by what its containers say. The pod phase alone is not enough: the kubelet
+   * keeps a pod `Running` until it has finished tearing it down, a few seconds after the build container
+   * terminated non-zero (when the build already counts as Failed), and a pod GCed in that window would
+   * lose the log the user needs.
+   */
+  private buildFailed(p: V1Pod): boolean {
+    return p.status?.phase === 'Failed' || observeBuildPod(p, this.builder).phase === 'Failed';
+  }
+
   private failedPodTtl(): number {
     return this.d.failedPodTtlMs ?? 60 * 60_000;
   }
@@ -283,7 +293,7 @@ export class ImageBuildReconciler {
       const finished = this.finishedAt(p) ?? now;
       const due = finished + this.failedPodTtl();
       const current = p.metadata?.annotations?.[ANNOTATION_GENERATION] === String(ib.metadata.generation ?? 0);
-      if (!current || p.status?.phase !== 'Failed' || due <= now) await this.d.clients.deletePod(p.metadata!.namespace!, p.metadata!.name!);
+      if (!current || !this.buildFailed(p) || due <= now) await this.d.clients.deletePod(p.metadata!.namespace!, p.metadata!.name!);
       else next = Math.min(next ?? Infinity, due - now);
     }
     return next === undefined ? undefined : { requeueAfter: Math.max(1000, next) };

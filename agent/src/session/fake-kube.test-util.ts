@@ -1,0 +1,90 @@
+// In-memory SessionKube for the session and dev-loop unit tests (not a test file itself).
+import type { V1Pod } from '@kubernetes/client-node';
+import type { DevSession, ImageBuild } from '@dsa/api';
+import type { SessionKube, SessionRef } from './kube.js';
+
+const key = (r: SessionRef) => `${r.namespace}/${r.name}`;
+
+export class FakeKube implements SessionKube {
+  namespaces = new Set<string>(['default']);
+  sessions = new Map<string, DevSession>();
+  builds = new Map<string, ImageBuild>();
+  pods: V1Pod[] = [];
+  calls: string[] = [];
+  /** Called on each getSession (advance the fake operator). */
+  onGetSession?: (ref: SessionRef, s: DevSession | undefined) => DevSession | undefined;
+  applyError?: unknown;
+
+  async ensureNamespace(name: string) {
+    this.calls.push(`ns ${name}`);
+    if (this.namespaces.has(name)) return false;
+    this.namespaces.add(name);
+    return true;
+  }
+  async applySession(s: DevSession) {
+    this.calls.push(`apply ${s.metadata.namespace}/${s.metadata.name}`);
+    if (this.applyError) throw this.applyError;
+    const prev = this.sessions.get(key({ namespace: s.metadata.namespace!, name: s.metadata.name }));
+    const changed = !prev || JSON.stringify(prev.spec) !== JSON.stringify(s.spec);
+    const stored: DevSession = { ...structuredClone(s), metadata: { ...s.metadata, generation: (prev?.metadata.generation ?? 0) + (changed ? 1 : 0) }, ...(prev?.status ? { status: prev.status } : {}) };
+    this.sessions.set(key({ namespace: s.metadata.namespace!, name: s.metadata.name }), stored);
+    return structuredClone(stored);
+  }
+  async getSession(ref: SessionRef) {
+    const s = this.sessions.get(key(ref));
+    const next = this.onGetSession ? this.onGetSession(ref, s) : s;
+    if (next) this.sessions.set(key(ref), next);
+    else this.sessions.delete(key(ref));
+    return next ? structuredClone(next) : undefined;
+  }
+  async setKeepDeployments(ref: SessionRef, keep: boolean) {
+    this.calls.push(`keep ${key(ref)} ${keep}`);
+    const s = this.sessions.get(key(ref));
+    if (s) s.spec.keepDeployments = keep;
+  }
+  async deleteSession(ref: SessionRef) {
+    this.calls.push(`delete ${key(ref)}`);
+    const s = this.sessions.get(key(ref));
+    if (!s) return false;
+    s.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    return true;
+  }
+  async getImageBuild(ref: SessionRef) {
+    const b = this.builds.get(key(ref));
+    return b ? structuredClone(b) : undefined;
+  }
+  async deleteImageBuild(ref: SessionRef) {
+    this.calls.push(`delete-ib ${key(ref)}`);
+    return this.builds.delete(key(ref));
+  }
+  async listPods(namespace: string, labelSelector?: string) {
+    const want = (labelSelector ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
+    return this.pods.filter((p) => (p.metadata?.namespace ?? 'default') === namespace && want.every(([k, v]) => p.metadata?.labels?.[k] === v));
+  }
+  async getPod(namespace: string, name: string) {
+    return this.pods.find((p) => p.metadata?.name === name && (p.metadata?.namespace ?? 'default') === namespace);
+  }
+}
+
+export function session(name: string, spec: Partial<DevSession['spec']> = {}, namespace = 'dev'): DevSession {
+  return { apiVersion: 'dsa.dev/v1alpha1', kind: 'DevSession', metadata: { name, namespace }, spec: { project: name, ...spec } };
+}
+
+export function pod(name: string, opts: { namespace?: string; labels?: Record<string, string>; containers?: Array<{ name: string; image?: string }>; phase?: string; ready?: boolean; created?: string } = {}): V1Pod {
+  return {
+    metadata: { name, namespace: opts.namespace ?? 'dev', labels: opts.labels ?? {}, creationTimestamp: new Date(opts.created ?? '2026-01-01T00:00:00Z') },
+    spec: { containers: (opts.containers ?? [{ name: 'app', image: 'reg/app:1' }]).map((c) => ({ name: c.name, image: c.image ?? 'reg/app:1' })) },
+    status: { phase: opts.phase ?? 'Running', conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True' }] },
+  };
+}
+
+/** A clock + sleep pair where sleeping advances the clock instantly. */
+export function fakeTime(start = 0) {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+  };
+}

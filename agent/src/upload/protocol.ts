@@ -1,0 +1,30 @@
+// The exec contract between the uploader (agent/src/upload/upload.ts; the operator for git contexts) and
+// the build pod's receiver (operator/src/builders/receiver.ts): which container, which script, which exit
+// codes. One definition, imported by both sides, so the command the uploader runs and the path the
+// receiver writes cannot drift apart. Dependency-free on purpose (the operator bundles it).
+
+/** Init container of the build pod that receives the context tar on stdin. */
+export const UPLOAD_CONTAINER = 'upload';
+/** emptyDir mounted only into the upload container: raw tar, scripts. */
+export const UPLOAD_DIR = '/dsa';
+/** Script the uploader execs; the receiver's main script writes it first thing (with the digest baked in). */
+export const RECEIVE_SCRIPT = `${UPLOAD_DIR}/receive.sh`;
+
+/** Receiver exit codes. `notReady` comes from UPLOAD_COMMAND's wait, `timeout` from the init container. */
+export const RECEIVER_EXIT = {
+  digestMismatch: 3,
+  unsafeTar: 4,
+  missingDockerfile: 5,
+  timeout: 124,
+  notReady: 125,
+} as const;
+
+/**
+ * What the uploader runs in the upload container. The short wait covers the window between "container
+ * running" (when the ImageBuild shows AwaitingUpload) and "receive script written".
+ */
+export const UPLOAD_COMMAND: readonly string[] = [
+  'sh',
+  '-c',
+  `i=0; while [ ! -f ${RECEIVE_SCRIPT} ]; do i=$((i+1)); [ $i -gt 20 ] && { echo "dsa: receiver not ready" >&2; exit ${RECEIVER_EXIT.notReady}; }; sleep 0.5; done; exec sh ${RECEIVE_SCRIPT}`,
+];
