@@ -133,7 +133,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   try {
     kc = loadKubeConfig(cfg);
   } catch (e) {
-    log.fatal({ err: e }, 'cannot load kubeconfig');
+    // A setup problem, not a bug: the message says what to fix; a stack trace would only bury it.
+    log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'cannot load kubeconfig');
     return 2;
   }
   log.info(

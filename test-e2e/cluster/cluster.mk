@@ -10,13 +10,15 @@ DSA_CACHE ?= $(HOME)/.cache/dsa
 K8S_VERSION ?= v1.33.13
 HELM_VERSION ?= v3.22.0
 KANIKO_VERSION ?= v1.25.0
-IMAGE_TAG ?= v1
+IMAGE_TAG ?= v2
 # Repo root (for operator/Dockerfile); the fragment lives in test-e2e/cluster/.
 DSA_REPO_ROOT ?= $(abspath $(DSA_CLUSTER_DIR)/../..)
 # Image of the operator, built from operator/Dockerfile by `images-operator` if that file exists.
 DSA_OPERATOR_DOCKERFILE ?= $(DSA_REPO_ROOT)/operator/Dockerfile
 DSA_OPERATOR_CONTEXT ?= $(DSA_REPO_ROOT)
 DSA_OPERATOR_TAG ?= e2e
+# If the operator ships its own build script (it stages its context), images-operator runs that instead.
+DSA_OPERATOR_BUILD_SCRIPT ?= $(DSA_REPO_ROOT)/operator/build/build-image.sh
 # Extra image targets run by `make images` after the base images (other engineers append here:
 #   IMAGES_EXTRA += my-image-target
 IMAGES_EXTRA ?= images-operator
@@ -62,11 +64,14 @@ images: images-base images-extra
 
 images-extra: $(IMAGES_EXTRA)
 
-# No-op until operator/Dockerfile exists. Its base image comes in as build args (NODE_IMAGE and
+# Runs operator/build/build-image.sh if present (it uses build-image.sh below with its own context);
+# otherwise builds operator/Dockerfile with the repo root as context; no-op until either exists. Its base image comes in as build args (NODE_IMAGE and
 # BASE_IMAGE = our Node.js 20 image), so the same Dockerfile builds FROM a public image elsewhere.
 # HELM_IMAGE holds /usr/local/bin/helm:  FROM ${HELM_IMAGE} AS helm ... COPY --from=helm /usr/local/bin/helm /usr/local/bin/helm
 images-operator: images-base
-	@if [ -f "$(DSA_OPERATOR_DOCKERFILE)" ]; then \
+	@if [ -x "$(DSA_OPERATOR_BUILD_SCRIPT)" ] || [ -f "$(DSA_OPERATOR_BUILD_SCRIPT)" ]; then \
+	  eval "$$($(DSA_CLUSTER_DIR)/env.sh)"; bash "$(DSA_OPERATOR_BUILD_SCRIPT)"; \
+	elif [ -f "$(DSA_OPERATOR_DOCKERFILE)" ]; then \
 	  eval "$$($(DSA_CLUSTER_DIR)/env.sh)"; \
 	  $(DSA_CLUSTER_DIR)/build-image.sh "$(DSA_OPERATOR_CONTEXT)" "$(DSA_OPERATOR_DOCKERFILE)" \
 	    "$$DSA_REGISTRY/dsa/operator:$(DSA_OPERATOR_TAG)" \

@@ -30,12 +30,13 @@ base_etc() {
   chown 1000:1000 "$1/home/app"
   echo 'hosts: files dns' > "$1/etc/nsswitch.conf"
 }
-busybox_rootfs() { # dir: /bin/busybox + one symlink per applet
+busybox_rootfs() { # dir: /bin/busybox + one symlink per applet at its usual path (/usr/bin/env for shebangs)
   base_etc "$1"
+  mkdir -p "$1/sbin" "$1/usr/sbin"
   cp /bin/busybox "$1/bin/busybox"
   local a
-  for a in $(/bin/busybox --list); do
-    [ -e "$1/bin/$a" ] || ln -s busybox "$1/bin/$a"
+  for a in $(/bin/busybox --list-full); do
+    [ -e "$1/$a" ] || [ -L "$1/$a" ] || ln -s /bin/busybox "$1/$a"
   done
 }
 

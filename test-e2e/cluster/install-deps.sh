@@ -11,6 +11,7 @@ PKGS=(
   buildah skopeo                                # daemonless image builds and pushes (no dockerd)
   busybox-static                                # busybox test image + base of the node image
   openssl ca-certificates jq time curl          # PKI, host CA bundle for kaniko, scripting
+  iproute2 procps util-linux                    # ip, sysctl/pgrep, mount/setsid/flock
 )
 missing=()
 for p in "${PKGS[@]}"; do

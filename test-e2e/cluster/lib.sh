@@ -15,7 +15,7 @@ NODE_NAME=${NODE_NAME:-dsa-node}
 REGISTRY_PORT=${REGISTRY_PORT:-5000}
 APISERVER_PORT=${APISERVER_PORT:-6443}
 # Image tags: never :latest. Bump when an image's content recipe changes.
-IMAGE_TAG=${IMAGE_TAG:-v1}
+IMAGE_TAG=${IMAGE_TAG:-v2}   # v2: applets at their usual paths (/usr/bin/env for npm)
 
 log() { echo "[dsa-cluster] $*" >&2; }
 die() { echo "[dsa-cluster] ERROR: $*" >&2; exit 1; }
@@ -78,8 +78,8 @@ wait_for() {
     sleep 0.25
   done
 }
-KUBECTL=${KUBECTL:-$(command -v kubectl || echo /usr/local/bin/kubectl)}
-kc() { "$KUBECTL" --kubeconfig "$DSA_RUN/admin.kubeconfig" "$@"; }
+# kubectl: ours (same version, built with the cluster) unless KUBECTL is set.
+kc() { "${KUBECTL:-$(K8S_BIN_DIR)/kubectl}" --kubeconfig "$DSA_RUN/admin.kubeconfig" "$@"; }
 apiserver_ready() { curl -fs --max-time 2 --cacert "$DSA_RUN/pki/ca.crt" "https://127.0.0.1:$APISERVER_PORT/readyz" >/dev/null; }
 etcd_healthy() { curl -fs --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 ETCD_PORT=${ETCD_PORT:-12379}        # not 2379: do not collide with any other etcd on the machine

@@ -10,7 +10,7 @@ if [ "${DSA_EXTERNAL_CLUSTER:-0}" != 1 ]; then
   eval "$("$CLUSTER_DIR/ensure.sh" node)" || { echo "FAIL: cluster up"; echo "0 passed, 1 failed"; exit 1; }
   { "$CLUSTER_DIR/images.sh" kaniko >&2 && "$CLUSTER_DIR/images.sh" helm >&2; } || echo "WARN: image build failed (kaniko/helm checks will fail)" >&2
 fi
-K=${KUBECTL:-kubectl}
+K=${KUBECTL:-${DSA_KUBE_BIN:+$DSA_KUBE_BIN/kubectl}}; K=${K:-kubectl}
 NS=dsa-smoke-$RANDOM
 OUT=$(mktemp -d)
 PF_PID=

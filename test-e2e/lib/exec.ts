@@ -40,6 +40,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
         reject(new Error(`${cmd} ${args.join(' ')} exited ${res.code}\n${stderr.trim() || stdout.trim()}`));
       } else resolve(res);
     });
+    // A child that exits without reading stdin makes the write fail with EPIPE; its exit code tells the story.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -34,3 +34,19 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Run every cleanup step even when an earlier one fails (the cluster may be gone), then throw the first error.
+ * For afterAll hooks: a half-done cleanup must not leave servers or namespaces behind.
+ */
+export async function cleanupAll(steps: Array<() => Promise<unknown> | unknown>): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length) throw errors[0];
+}

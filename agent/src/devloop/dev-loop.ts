@@ -67,6 +67,12 @@ export async function runDevLoop(ctx: CommandContext, kube: SessionKube, initial
 
   // ── logs: one stream per dev pod, restarted when its pod changes ──
   const termPod = terminalDevPod(session, ctx.isTTY);
+  const wantsTerminal = terminalDevPod(session, { stdin: true, stdout: true });
+  if (wantsTerminal && !termPod) {
+    // Terminal mode replaced the container's command with `sleep`: there is nothing to log or serve
+    // until someone starts the app in that container.
+    ctx.log.warn(`dev pod ${wantsTerminal} is in terminal mode (its container runs sleep) but stdin/stdout is not a terminal; use dsa enter to work in it`);
+  }
   const streams = new Map<string, { pod: string; stop: AbortController }>();
   const syncLogs = () => {
     for (const devPod of logDevPods(session, termPod)) {

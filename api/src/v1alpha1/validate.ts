@@ -76,10 +76,15 @@ function checkContext(ctx: ContextSource, path: string, out: ValidationIssue[]):
 }
 
 function checkUniqueNames(items: Array<{ name: string }> | undefined, path: string, out: ValidationIssue[]): void {
+  checkUniqueKeys(items, 'name', path, out);
+}
+
+/** `x-kubernetes-list-type: map` lists: the apiserver rejects two items with the same key. */
+function checkUniqueKeys<K extends string>(items: Array<Record<K, string>> | undefined, key: K, path: string, out: ValidationIssue[]): void {
   const seen = new Set<string>();
   (items ?? []).forEach((item, i) => {
-    if (seen.has(item.name)) out.push({ path: `${path}[${i}].name`, message: `duplicate name "${item.name}"` });
-    seen.add(item.name);
+    if (seen.has(item[key])) out.push({ path: `${path}[${i}].${key}`, message: `duplicate ${key} "${item[key]}"` });
+    seen.add(item[key]);
   });
 }
 
@@ -126,7 +131,13 @@ function validators() {
 export function validateDevSession(obj: unknown): ValidationIssue[] {
   const v = validators().session;
   if (!v(obj)) return ajvIssues(v.errors);
-  return validateSessionRules((obj as DevSession).spec);
+  const out = validateSessionRules((obj as DevSession).spec);
+  // The status lists are list-maps too (the apiserver rejects duplicates on /status writes).
+  const st = (obj as DevSession).status;
+  checkUniqueNames(st?.images, 'status.images', out);
+  checkUniqueNames(st?.deployments, 'status.deployments', out);
+  checkUniqueKeys(st?.conditions, 'type', 'status.conditions', out);
+  return out;
 }
 
 /** Validate a whole ImageBuild object (schema + CEL mirrors). Empty array = valid. */
@@ -135,6 +146,7 @@ export function validateImageBuild(obj: unknown): ValidationIssue[] {
   if (!v(obj)) return ajvIssues(v.errors);
   const out: ValidationIssue[] = [];
   checkContext((obj as ImageBuild).spec.context, 'spec.context', out);
+  checkUniqueKeys((obj as ImageBuild).status?.conditions, 'type', 'status.conditions', out);
   return out;
 }
 

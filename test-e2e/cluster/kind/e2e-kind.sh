@@ -13,7 +13,7 @@ REG_NAME=kind-registry
 REG_PORT=${KIND_REGISTRY_PORT:-5001}
 HOST_REG=localhost:$REG_PORT       # what the host pushes to
 CLUSTER_REG=$REG_NAME:5000         # what nodes AND pods (kaniko) use; resolvable on the kind network
-TAG=${IMAGE_TAG:-v1}
+TAG=${IMAGE_TAG:-v2}
 KUBECONFIG_FILE=$DSA_CACHE/kind-$NAME.kubeconfig
 for t in docker kind kubectl go; do command -v $t >/dev/null || die "e2e-kind needs '$t' on PATH"; done
 

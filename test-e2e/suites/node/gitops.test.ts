@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import {
   applyCrds,
   buildOperatorImage,
+  cleanupAll,
   createBareRepo,
   createTestNamespace,
   helm,
@@ -84,15 +85,19 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (installed) {
-    await kubectl(['delete', 'devsession', SESSION, '-n', ns.name, '--wait=true', '--timeout=120s'], { allowFailure: true });
-    await helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait'], { allowFailure: true });
-    await kubectl(['delete', 'namespace', SYSTEM_NS, '--wait=false'], { allowFailure: true });
-  }
-  // If the delete above timed out (or the install failed half-way), nothing removes the finalizers any more.
-  await ns?.cleanup({ stripFinalizers: DSA_RESOURCES });
-  await git?.close();
-  if (gitRoot) await rm(gitRoot, { recursive: true, force: true });
+  await cleanupAll([
+    () => git?.close(),
+    async () => {
+      if (!installed) return;
+      // With the operator still running, so its finalizer cleanup runs like a user's `kubectl delete` would.
+      await kubectl(['delete', 'devsession', SESSION, '-n', ns.name, '--wait=true', '--timeout=120s'], { allowFailure: true });
+    },
+    () => installed && helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait'], { allowFailure: true }),
+    () => installed && kubectl(['delete', 'namespace', SYSTEM_NS, '--wait=false'], { allowFailure: true }),
+    // If the delete above timed out (or the install failed half-way), nothing removes the finalizers any more.
+    () => ns?.cleanup({ stripFinalizers: DSA_RESOURCES }),
+    () => gitRoot && rm(gitRoot, { recursive: true, force: true }),
+  ]);
 });
 
 function session() {

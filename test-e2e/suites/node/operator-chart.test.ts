@@ -12,6 +12,7 @@ import {
   REPO_ROOT,
   adoptCrds,
   buildOperatorImage,
+  cleanupAll,
   createTestNamespace,
   helm,
   helmArgs,
@@ -58,9 +59,11 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (installed) await helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait'], { allowFailure: true });
-  // The session outlives the uninstalled operator, finalizer included; nothing would ever remove it.
-  await ns?.cleanup({ stripFinalizers: DSA_RESOURCES });
+  await cleanupAll([
+    () => installed && helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait'], { allowFailure: true }),
+    // The session outlives the uninstalled operator, finalizer included; nothing would ever remove it.
+    () => ns?.cleanup({ stripFinalizers: DSA_RESOURCES }),
+  ]);
 });
 
 describe('operator chart on a real node', () => {
