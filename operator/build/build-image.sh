@@ -31,9 +31,10 @@ fi
 HELM_BIN=${DSA_HELM:-$(command -v helm || true)}
 [ -x "$HELM_BIN" ] || die "helm not found (DSA_HELM=$HELM_BIN); build it with test-e2e/cluster/tools.sh helm"
 if [ -z "${KUBECTL_BIN:-}" ]; then
-  # This machine's kubectl is the gcloud dispatcher, which execs versioned siblings; stage a real binary.
+  # Prefer the harness's static kubectl (same version as the cluster). A gcloud-installed kubectl is a dispatcher
+  # that execs versioned siblings, so stage one of those rather than the dispatcher itself.
   k=$(readlink -f "$(command -v kubectl || echo /nonexistent)")
-  for c in "$(dirname "$k")/kubectl.1.33" "${DSA_KUBE_BIN:-/nonexistent}/kubectl" "$k"; do
+  for c in "${DSA_KUBE_BIN:-/nonexistent}/kubectl" "$(dirname "$k")/kubectl.1.33" "$k"; do
     [ -x "$c" ] && { KUBECTL_BIN=$c; break; }
   done
 fi

@@ -85,5 +85,5 @@ if [ "$tier" = node ]; then
   echo node > "$DSA_RUN/tier"
 fi
 
-"$CLUSTER_DIR/env.sh" > "$DSA_ENV_FILE"
+"$CLUSTER_DIR/env.sh" > "$DSA_ENV_FILE.$$" && mv -f "$DSA_ENV_FILE.$$" "$DSA_ENV_FILE"
 log "tier $tier up in $((SECONDS - T0))s (logs: $DSA_LOGS, env: $DSA_ENV_FILE)"

@@ -16,5 +16,7 @@ healthy() {
 if ! healthy 2>/dev/null; then
   "$CLUSTER_DIR/cluster-up.sh" "$tier" >&2
 fi
-[ -f "$DSA_ENV_FILE" ] || "$CLUSTER_DIR/env.sh" > "$DSA_ENV_FILE"
+# Always rewritten (atomically): names may change with the scripts (e.g. a new IMAGE_TAG).
+"$CLUSTER_DIR/env.sh" > "$DSA_ENV_FILE.$$"
+mv -f "$DSA_ENV_FILE.$$" "$DSA_ENV_FILE"
 cat "$DSA_ENV_FILE"

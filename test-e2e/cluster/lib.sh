@@ -49,7 +49,13 @@ start_proc() {
   setsid "$@" </dev/null >>"$DSA_LOGS/$name.log" 2>&1 9>&- &
   echo $! > "$PIDS/$name.pid"
 }
-proc_alive() { local f=$PIDS/$1.pid; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+# Alive = the recorded pid exists AND is still that component (pids are reused after a reboot).
+proc_alive() {
+  local f=$PIDS/$1.pid pid
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1"
+}
 # stop_proc NAME [timeout-seconds]: SIGTERM, then SIGKILL after the timeout.
 stop_proc() {
   local name=$1 t=${2:-15} f=$PIDS/$1.pid pid i

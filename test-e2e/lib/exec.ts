@@ -1,5 +1,7 @@
 // Running CLI tools (kubectl, helm, build scripts) from tests: output captured, failures carry stderr.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface RunResult {
   code: number;
@@ -46,7 +48,14 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
-/** kubectl against $KUBECONFIG (the `kubectl` on PATH unless KUBECTL is set). */
+/** The kubectl to use: $KUBECTL, else the harness's own ($DSA_KUBE_BIN/kubectl), else `kubectl` on PATH. */
+export function kubectlPath(env: Record<string, string | undefined> = process.env): string {
+  if (env.KUBECTL) return env.KUBECTL;
+  const harness = env.DSA_KUBE_BIN ? join(env.DSA_KUBE_BIN, 'kubectl') : undefined;
+  return harness && existsSync(harness) ? harness : 'kubectl';
+}
+
+/** kubectl against $KUBECONFIG. */
 export function kubectl(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  return run(process.env.KUBECTL || 'kubectl', args, opts);
+  return run(kubectlPath(), args, opts);
 }

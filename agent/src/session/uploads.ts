@@ -149,7 +149,7 @@ async function runJob(deps: UploadDeps, job: UploadJob, opts: RunUploadsOptions)
   } catch (e) {
     if (e instanceof BuildFailed) {
       for (const line of (e.logTail ?? '').split('\n').filter(Boolean)) opts.logError?.(`  ${job.image} | ${line}`);
-      throw new RuntimeError(`image ${job.image} failed to build: ${e.message}`, { cause: e });
+      throw new RuntimeError(`image ${job.image} failed to build: ${e.message}`, { cause: e, hint: 'a failed build is not retried for the same inputs; change them, or retry with -b' });
     }
     throw e;
   }

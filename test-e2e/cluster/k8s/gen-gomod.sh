@@ -27,5 +27,8 @@ godebug_line=$(grep -m1 '^godebug ' "$gomod" || true)
   echo "	k8s.io/kubernetes => k8s.io/kubernetes ${K8S_VERSION}"
   awk -v v="$STAGING_VERSION" '$1 ~ /^k8s\.io\// && $2=="v0.0.0" {print "\t" $1 " => " $1 " " v}' "$gomod" | sort -u
   echo ")"
+  echo
+  echo "// kubectl is built from upstream main (build-bins.sh); listed so \`go mod tidy\` keeps its go.sum entries."
+  echo "tool k8s.io/kubernetes/cmd/kubectl"
 } > go.mod
 echo "wrote $(pwd)/go.mod (staging ${STAGING_VERSION})" >&2
