@@ -150,10 +150,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   );
   const { manager } = buildOperator(cfg, { kc, log, env });
   manager.handleSignals();
-  // A second SIGTERM/SIGINT while draining means "now": the first one already started a graceful stop.
-  let signals = 0;
+  // A second SIGTERM/SIGINT while draining means "now": the first one already started a graceful stop. Signals
+  // within a second of the first count as the same one: Ctrl-C under `tsx` (make run) reaches this process both
+  // from the terminal's process group and relayed by tsx.
+  let firstSignalAt = 0;
   const hard = () => {
-    if (++signals > 1) {
+    const now = Date.now();
+    if (!firstSignalAt) firstSignalAt = now;
+    else if (now - firstSignalAt > 1000) {
       log.warn('second signal during shutdown; exiting immediately');
       process.exit(1);
     }

@@ -11,6 +11,9 @@ source "$(dirname "$0")/lib.sh"
 tier=${1:-all}
 BIN=$(K8S_BIN_DIR)
 mkdir -p "$BIN"
+# One build at a time per cache (concurrent ensure.sh callers would write the same files).
+exec 8>"$DSA_CACHE/build.lock"
+flock 8
 
 build_one() { # $1 = binary name, $2 = package, rest = symlink names
   local main=$1 pkg=$2; shift 2
@@ -26,7 +29,7 @@ build_one() { # $1 = binary name, $2 = package, rest = symlink names
     local start=$SECONDS
     # -p: 2 cores; more parallel compiles only add memory pressure. CGO off: static binaries.
     ( cd "$CLUSTER_DIR/k8s" && CGO_ENABLED=0 GOFLAGS=-mod=readonly \
-        /usr/bin/time -v go build -p "${GO_BUILD_P:-2}" -trimpath -ldflags "-s -w$vflags" \
+        ${TIMEV[@]+"${TIMEV[@]}"} go build -p "${GO_BUILD_P:-2}" -trimpath -ldflags "-s -w$vflags" \
         -o "$BIN/$main.tmp" "$pkg" ) > "$DSA_CACHE/build-$main.log" 2>&1 \
       || { tail -30 "$DSA_CACHE/build-$main.log" >&2; die "build of $main failed"; }
     mv "$BIN/$main.tmp" "$BIN/$main"

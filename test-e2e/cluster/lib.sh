@@ -36,6 +36,8 @@ k8s_bin_key() {
       | { cat; go env GOVERSION; } | sha256sum | cut -c1-12)
   echo "${K8S_VERSION}-${h}"
 }
+# GNU time -v around builds reports wall time and peak RSS in the build logs (absent on macOS).
+TIMEV=(); [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1 && TIMEV=(/usr/bin/time -v)
 K8S_BIN_DIR() { echo "$DSA_CACHE/bin/$(k8s_bin_key)"; }
 
 # ---- process helpers: every component is a plain background process with a pid file ----
@@ -46,7 +48,7 @@ start_proc() {
   mkdir -p "$PIDS" "$DSA_LOGS"
   if proc_alive "$name"; then return 0; fi
   # 9>&-: do not hand the cluster lock fd to long-lived daemons (they would hold the lock forever).
-  setsid "$@" </dev/null >>"$DSA_LOGS/$name.log" 2>&1 9>&- &
+  setsid "$@" </dev/null >>"$DSA_LOGS/$name.log" 2>&1 8>&- 9>&- &
   echo $! > "$PIDS/$name.pid"
 }
 # Alive = the recorded pid exists AND is still that component (pids are reused after a reboot).
