@@ -4,13 +4,17 @@
 # Usage: tools.sh helm|kaniko
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+mkdir -p "$DSA_CACHE"
+# One build at a time per cache (concurrent callers would write the same files).
+exec 8>"$DSA_CACHE/build-tools.lock"
+flock 8
 gobuild() { # name dir pkg@version ldflags
   local name=$1 dir=$2 pkg=$3 ld=$4 start=$SECONDS
   [ -x "$dir/$name" ] && { echo "$dir/$name"; return; }
   mkdir -p "$dir"
   log "building $name ($pkg) into $dir (log: $DSA_CACHE/build-$name.log)"
   # Separate `go install pkg@version`: the tool's own go.mod decides its dependencies.
-  CGO_ENABLED=0 GOBIN="$dir" GOFLAGS=-mod=mod /usr/bin/time -v \
+  CGO_ENABLED=0 GOBIN="$dir" GOFLAGS=-mod=mod ${TIMEV[@]+"${TIMEV[@]}"} \
     go install -p "${GO_BUILD_P:-2}" -trimpath -ldflags "-s -w $ld" "$pkg" > "$DSA_CACHE/build-$name.log" 2>&1 \
     || { tail -20 "$DSA_CACHE/build-$name.log" >&2; die "go install $pkg failed"; }
   log "built $name in $((SECONDS-start))s; $(grep -E 'Maximum resident' "$DSA_CACHE/build-$name.log" | sed 's/^\s*//')"
@@ -26,7 +30,7 @@ case "${1:-}" in
     if [ ! -x "$dir/executor" ]; then
       mkdir -p "$dir"; start=$SECONDS
       log "building kaniko executor ($KANIKO_MODULE $KANIKO_VERSION) into $dir (log: $DSA_CACHE/build-executor.log)"
-      ( cd "$CLUSTER_DIR/tools/kaniko" && CGO_ENABLED=0 GOFLAGS=-mod=mod /usr/bin/time -v \
+      ( cd "$CLUSTER_DIR/tools/kaniko" && CGO_ENABLED=0 GOFLAGS=-mod=readonly ${TIMEV[@]+"${TIMEV[@]}"} \
           go build -p "${GO_BUILD_P:-2}" -trimpath -ldflags "-s -w -X $KANIKO_MODULE/pkg/version.version=$KANIKO_VERSION" \
           -o "$dir/executor.tmp" "$KANIKO_MODULE/cmd/executor" ) > "$DSA_CACHE/build-executor.log" 2>&1 \
         || { tail -20 "$DSA_CACHE/build-executor.log" >&2; die "kaniko build failed"; }

@@ -11,6 +11,7 @@ export * from './keys.js';
 export * from './leader-election.js';
 export * from './manager.js';
 export * from './owner-refs.js';
+export * from './raw-object-api.js';
 export * from './status.js';
 export * from './work-queue.js';
 export * from '../server/metrics.js';

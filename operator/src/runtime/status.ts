@@ -9,6 +9,7 @@
 // SSA semantics to keep in mind: the field manager owns every field it sent; fields it sent before and omits now
 // are REMOVED. So always apply the complete status you want, not a delta.
 import * as k8s from '@kubernetes/client-node';
+import { RawObjectApi } from './raw-object-api.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 export const FIELD_MANAGER = 'dsa-operator';
@@ -97,7 +98,7 @@ export class ObjectApplier {
   }
 
   static fromKubeConfig(kc: k8s.KubeConfig, fieldManager = FIELD_MANAGER): ObjectApplier {
-    return new ObjectApplier(() => k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager);
+    return new ObjectApplier(() => rawPatchClient(RawObjectApi.fromKubeConfig(kc)), fieldManager);
   }
 
   async apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions = {}): Promise<T> {
@@ -116,6 +117,14 @@ export class ObjectApplier {
 
 function isDiscoveryMiss(e: unknown): boolean {
   return e instanceof Error && /Unrecognized API version and kind|Failed to fetch resource metadata/.test(e.message);
+}
+
+/** An ObjectPatchClient whose SSA sends the object raw (client-node's typed serializer drops unknown fields). */
+function rawPatchClient(api: RawObjectApi): ObjectPatchClient {
+  return {
+    patch: <T extends KubernetesObject>(spec: T, _pretty?: string, _dryRun?: string, fieldManager?: string, force?: boolean) =>
+      api.applyRaw(spec, fieldManager ?? FIELD_MANAGER, force ?? true),
+  };
 }
 
 /** One-shot SSA of `obj` (creates a client per call; prefer a long-lived ObjectApplier in controllers). */

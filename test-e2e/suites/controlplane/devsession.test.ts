@@ -3,15 +3,12 @@
 // comes from objects that are ready on apply — ConfigMaps, Services).
 // Env: eval "$(test-e2e/cluster/ensure.sh controlplane)". Everything lives in one throwaway namespace.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type DevSessionSpec, type ImageBuild } from '@dsa/api';
 import { EventRecorder, eventSinkFromApi, isNotFound, type Condition } from '../../../operator/src/runtime/index.js';
 import { createDevSessionController, type DevSessionControllerBundle } from '../../../operator/src/controllers/devsession/controller.js';
 import { ClientNodeDevSessionKube } from '../../../operator/src/controllers/devsession/kube.js';
-import { createTestNamespace, kubeFromEnv, REPO_ROOT, waitFor, sleep, type TestNamespace } from '../../lib/index.js';
+import { applyCrds, createTestNamespace, kubeFromEnv, waitFor, sleep, type TestNamespace } from '../../lib/index.js';
 
 jest.setTimeout(120_000);
 
@@ -23,23 +20,12 @@ let bundle: DevSessionControllerBundle;
 /** apply() calls per object name: proves a rejected manifest is not retried in a loop. */
 const applyCalls = new Map<string, number>();
 
-async function installCrds(): Promise<void> {
-  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
-  for (const f of ['dsa.dev_devsessions.yaml', 'dsa.dev_imagebuilds.yaml']) {
-    const crd = parseAllDocuments(readFileSync(resolve(REPO_ROOT, 'crds', f), 'utf8'))[0]!.toJS() as k8s.V1CustomResourceDefinition;
-    await objects.patch(crd, undefined, undefined, 'dsa-e2e', true, k8s.PatchStrategy.ServerSideApply);
-    await waitFor(`CRD ${crd.metadata!.name} established`, async () => {
-      const c = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
-    }, { timeoutMs: 30_000 });
-  }
-}
-
 beforeAll(async () => {
   kc = kubeFromEnv();
   custom = kc.makeApiClient(k8s.CustomObjectsApi);
   objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  await installCrds();
+  // kubectl server-side apply: client-node's typed serializer would strip the CRDs' enums and CEL rules.
+  await applyCrds();
   ns = await createTestNamespace(kc, 'dsa-ds');
   const real = new ClientNodeDevSessionKube(kc);
   const kube = Object.assign(Object.create(real) as ClientNodeDevSessionKube, {

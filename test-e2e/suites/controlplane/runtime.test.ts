@@ -265,6 +265,54 @@ describe('status SSA, apply, finalizers and events on a throwaway CRD', () => {
     expect(applied.metadata?.managedFields?.some((f) => f.manager === 'dsa-operator' && f.operation === 'Apply')).toBe(true);
   });
 
+  it('applies objects raw: CRD enums, x-kubernetes-* keys and unknown fields survive (client-node\'s typed serializer drops them)', async () => {
+    const applier = ObjectApplier.fromKubeConfig(kc);
+    const name = `gadgets${randomBytes(2).toString('hex')}.${GROUP}`;
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name },
+      spec: {
+        group: GROUP,
+        names: { kind: 'Gadget', plural: name.split('.')[0], singular: 'gadget' },
+        scope: 'Namespaced',
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: {
+                  spec: {
+                    type: 'object',
+                    'x-kubernetes-validations': [{ rule: 'self.size <= 10', message: 'size at most 10' }],
+                    properties: {
+                      size: { type: 'integer' },
+                      mode: { type: 'string', enum: ['fast', 'slow'] },
+                      tags: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    };
+    try {
+      await applier.apply(crd as unknown as k8s.KubernetesObject);
+      const stored = await ext().readCustomResourceDefinition({ name });
+      const spec = stored.spec.versions[0]?.schema?.openAPIV3Schema?.properties?.spec;
+      expect(spec?.properties?.mode?._enum).toEqual(['fast', 'slow']);
+      expect(spec?.x_kubernetes_validations?.[0]?.rule).toBe('self.size <= 10');
+      expect(spec?.properties?.tags?.x_kubernetes_list_type).toBe('set');
+    } finally {
+      await ext().deleteCustomResourceDefinition({ name }).catch(() => undefined);
+    }
+  });
+
   it('writes status through /status with server-side apply', async () => {
     const cr = (await custom().getNamespacedCustomObject(ref)) as k8s.KubernetesObject;
     const conditions = setCondition([], { type: 'Ready', status: 'True', reason: 'Ready', message: 'all good' }, cr.metadata?.generation, Date.now());

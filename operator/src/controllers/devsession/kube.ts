@@ -3,7 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { DEVSESSION, GROUP, IMAGEBUILD, OPERATOR_FIELD_MANAGER, VERSION, type DevSession, type DevSessionStatus, type ImageBuild } from '@dsa/api';
-import { customObjectJsonPatcher, isNotFound, patchStatus, type JsonPatcher } from '../../runtime/index.js';
+import { customObjectJsonPatcher, isNotFound, patchStatus, RawObjectApi, type JsonPatcher } from '../../runtime/index.js';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -30,16 +30,8 @@ export interface DevSessionKube {
   listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>;
 }
 
-/** KubernetesObjectApi with discovery exposed (resource() is protected upstream). */
-class DiscoveryObjectApi extends k8s.KubernetesObjectApi {
-  lookup(apiVersion: string, kind: string): Promise<k8s.V1APIResource | undefined> {
-    return this.resource(apiVersion, kind);
-  }
-
-  useContextNamespace(kc: k8s.KubeConfig): void {
-    this.setDefaultNamespace(kc);
-  }
-}
+/** Raw SSA (no typed serializer dropping fields) + discovery; see runtime/raw-object-api.ts. */
+class DiscoveryObjectApi extends RawObjectApi {}
 
 /** Discovery failures client-node reports as plain Errors: the kind or group/version is not served. */
 export function isUnknownKind(e: unknown): boolean {
@@ -97,8 +89,7 @@ export class ClientNodeDevSessionKube implements DevSessionKube {
   }
 
   apply<T extends KubernetesObject>(obj: T): Promise<T> {
-    // patch() fills in metadata.namespace on its argument: hand it a copy.
-    return this.withDiscoveryRetry((api) => api.patch(structuredClone(obj), undefined, undefined, OPERATOR_FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply));
+    return this.withDiscoveryRetry((api) => api.applyRaw(obj, OPERATOR_FIELD_MANAGER, true));
   }
 
   async get(ref: ObjectRef): Promise<KubernetesObject | undefined> {
