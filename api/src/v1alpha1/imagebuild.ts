@@ -37,6 +37,11 @@ export const ImageBuildStatus = Type.Object(
     completionTime: Type.Optional(Timestamp()),
     durationSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
     message: Type.Optional(Type.String()),
+    /**
+     * The `dsa.dev/requested-at` annotation value of the last forced build the operator started (as
+     * Flux's lastHandledReconcileAt): a newer annotation skips the "already built" shortcuts once.
+     */
+    lastRequestedAt: Type.Optional(Type.String()),
     /** Last lines of the build log on failure. */
     logTail: Type.Optional(Type.String()),
     conditions: Type.Optional(Conditions()),

@@ -5,6 +5,7 @@ import { BuildPhase, ConditionType, Reason } from '@dsa/api';
 import type { Builder } from '../../builders/builder.js';
 import { KANIKO_CONTAINER } from '../../builders/kaniko.js';
 import { UPLOAD_CONTAINER } from '../../builders/receiver.js';
+import { apiErrorMessage, isForbidden } from '../../runtime/api-errors.js';
 import { setCondition, removeCondition, type Condition } from '../../runtime/conditions.js';
 
 export type BuildPhaseName = (typeof BuildPhase)[keyof typeof BuildPhase];
@@ -103,3 +104,51 @@ export const reasonForPhase: Record<BuildPhaseName, string> = {
   Succeeded: Reason.Succeeded,
   Failed: Reason.BuildFailed,
 };
+
+/**
+ * Is `requested` (the ImageBuild's requested-at annotation) a forced-build request not honoured yet?
+ * Newer than `last` (status.lastRequestedAt) by time when both are timestamps; any other value counts
+ * as new when it differs (as Flux treats requestedAt), so a hand-written token still works. An older
+ * timestamp is ignored: re-applying an old manifest must not rebuild.
+ */
+export function isNewerRequest(requested: string | undefined, last: string | undefined): boolean {
+  if (!requested) return false;
+  if (!last) return true;
+  if (requested === last) return false;
+  const a = Date.parse(requested);
+  const b = Date.parse(last);
+  if (Number.isNaN(a) || Number.isNaN(b)) return true;
+  return a > b;
+}
+
+/**
+ * Reasons for Reconciling=True while a step is retried with backoff: what `kubectl get ib -o wide`
+ * and `dsa deploy` show instead of a silent "Pending".
+ */
+export const RetryReason = {
+  RegistryUnreachable: 'RegistryUnreachable',
+  GitUnreachable: 'GitUnreachable',
+  PodCreationFailed: 'PodCreationFailed',
+} as const;
+export type RetryReasonName = (typeof RetryReason)[keyof typeof RetryReason];
+
+export type RetryStep =
+  | { step: 'registry'; image: string }
+  | { step: 'git'; url: string }
+  | { step: 'pod'; pod: string };
+
+/** The one-line status.message + reason for an error a step will retry. Pure. */
+export function describeRetry(s: RetryStep, e: unknown): { reason: RetryReasonName; message: string } {
+  const cause = apiErrorMessage(e);
+  switch (s.step) {
+    case 'registry':
+      return { reason: RetryReason.RegistryUnreachable, message: `cannot check whether ${s.image} exists, the registry is unreachable: ${cause}; retrying` };
+    case 'git':
+      return { reason: RetryReason.GitUnreachable, message: `cannot fetch ${s.url}: ${cause}; retrying` };
+    case 'pod':
+      return {
+        reason: RetryReason.PodCreationFailed,
+        message: `cannot create build pod ${s.pod}${isForbidden(e) ? ' (forbidden: check RBAC, quotas and pod security admission)' : ''}: ${cause}; retrying`,
+      };
+  }
+}

@@ -3,7 +3,7 @@
 // duplicated).
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { LABELS, MANAGED_BY, shortenName, type ImageBuild } from '@dsa/api';
+import { ANNOTATIONS, LABELS, MANAGED_BY, shortenName, type ImageBuild } from '@dsa/api';
 import type { BuildRequest, Builder } from '../../builders/builder.js';
 import { KanikoBuilder } from '../../builders/kaniko.js';
 import {
@@ -21,6 +21,8 @@ export const BUILD_POD_COMPONENT = 'image-build-pod';
 export const ANNOTATION_TAG = 'dsa.dev/tag';
 export const ANNOTATION_GENERATION = 'dsa.dev/generation';
 export const ANNOTATION_CONTEXT_DIGEST = 'dsa.dev/context-digest';
+/** The forced-build request (the ImageBuild's requested-at) this pod serves, for `kubectl describe`. */
+export const ANNOTATION_REQUESTED_AT = ANNOTATIONS.requestedAt;
 const WORKSPACE_VOLUME = 'workspace';
 const UPLOAD_VOLUME = 'upload';
 
@@ -42,12 +44,19 @@ export interface BuildPlan {
   tag: string;
   /** sha256 of the exact tar the receiver must get (the upload digest; for git, the operator's tar). */
   tarDigest: string;
+  /** The requested-at value of the forced build this pod serves (see buildPodName). */
+  request?: string;
 }
 
-/** `<ib>-build-<10 hex>`: the hash covers uid, generation and tag, so each spec generation gets its own pod. */
-export function buildPodName(ib: ImageBuild, tag: string): string {
+/**
+ * `<ib>-build-<10 hex>`: the hash covers uid, generation, tag and the forced-build request in effect, so
+ * each spec generation and each `-b` gets its own pod, and an operator restarted mid-way computes the same
+ * name (finds the pod instead of creating a second one). Without a request the hash input is what it was
+ * before forced builds existed, so pods of running builds survive an operator upgrade.
+ */
+export function buildPodName(ib: ImageBuild, tag: string, request?: string): string {
   const h = createHash('sha256')
-    .update(`${ib.metadata.uid ?? ''}/${ib.metadata.generation ?? 0}/${tag}`)
+    .update(`${ib.metadata.uid ?? ''}/${ib.metadata.generation ?? 0}/${tag}${request ? `/${request}` : ''}`)
     .digest('hex')
     .slice(0, 10);
   const suffix = `-build-${h}`;
@@ -126,13 +135,14 @@ export function desiredBuildPod(ib: ImageBuild, cfg: BuildPodConfig, plan: Build
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: buildPodName(ib, plan.tag),
+      name: buildPodName(ib, plan.tag, plan.request),
       namespace: ib.metadata.namespace,
       labels: buildPodLabels(ib),
       annotations: {
         [ANNOTATION_TAG]: plan.tag,
         [ANNOTATION_GENERATION]: String(ib.metadata.generation ?? 0),
         [ANNOTATION_CONTEXT_DIGEST]: plan.tarDigest,
+        ...(plan.request ? { [ANNOTATION_REQUESTED_AT]: plan.request } : {}),
       },
       ownerReferences: [
         {

@@ -5,18 +5,27 @@
 //   → (git: upload the context ourselves) → finish (digest, GC) → summarize
 //
 // Rules that keep it calm:
-//  - the pod name is a pure function of (uid, generation, tag): a restarted operator finds its pod;
-//    creating it twice is an AlreadyExists no-op;
+//  - the pod name is a pure function of (uid, generation, tag, request in effect): a restarted operator
+//    finds its pod; creating it twice is an AlreadyExists no-op;
 //  - a Failed generation is final: nothing is retried until the spec changes (generation bump); the
 //    failed pod is kept `failedPodTtlMs` for `kubectl logs`, then deleted (one delayed requeue);
 //  - while a build runs we requeue every `pollIntervalMs` as a safety net; pod events (owned pods are
 //    watched) normally wake us first;
-//  - status is written only when it changed, so our own status update does not cause another write.
+//  - status is written only when it changed, so our own status update does not cause another write;
+//  - a step that fails transiently (registry, git, pod creation) says so in status.message with
+//    Reconciling=True and a RetryReason, then rethrows for the controller's backoff.
+//
+// Forced builds (`dsa deploy -b`): a `dsa.dev/requested-at` annotation newer than status.lastRequestedAt
+// skips both "already built" shortcuts (settled Succeeded/Failed, registry lookup) once and builds again
+// in a pod named after the request. lastRequestedAt is recorded together with the first status that
+// names that pod — not earlier, so a pod creation that fails and is retried still builds, and not later,
+// so the agent can tell the pod awaiting its upload is the one for its request.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
+  ANNOTATIONS,
   BuildPhase,
   LABELS,
   Reason,
@@ -44,7 +53,7 @@ import { silentLogger, type Logger } from '../../log.js';
 // TODO(lead): move agent/src/upload's tar+exec parts into a package both sides depend on.
 import { prepareContext, type PreparedContext } from '../../../../agent/src/upload/context-tar.js';
 import type { UploadTarget } from '../../../../agent/src/upload/upload.js';
-import { observeBuildPod, reasonForPhase, summarize, tailLines, type BuildPhaseName } from './build-state.js';
+import { describeRetry, isNewerRequest, observeBuildPod, reasonForPhase, summarize, tailLines, type BuildPhaseName, type RetryStep } from './build-state.js';
 import { ANNOTATION_GENERATION, buildPodName, desiredBuildPod, validateBuildSpec, type BuildPodConfig } from './desired-build-pod.js';
 import type { ImageBuildClients } from './clients.js';
 
@@ -126,6 +135,10 @@ export class ImageBuildReconciler {
     const gen = ib.metadata.generation ?? 0;
     const prev = ib.status ?? {};
     const sameGen = prev.observedGeneration === gen;
+    // A forced build (-b) not started yet; `request` is the one in effect (names the pod).
+    const requested = ib.metadata.annotations?.[ANNOTATIONS.requestedAt];
+    const forced = isNewerRequest(requested, prev.lastRequestedAt);
+    const request = forced ? requested : prev.lastRequestedAt;
 
     // 1. validate
     const invalid = validateBuildSpec(ib);
@@ -134,19 +147,21 @@ export class ImageBuildReconciler {
       throw new TerminalError(Reason.InvalidSpec, invalid);
     }
 
-    // 2. settled for this generation: success is final; failure is final until the spec changes.
-    if (sameGen && prev.phase === BuildPhase.Succeeded) {
+    // 2. settled for this generation: success is final; failure is final until the spec changes — or
+    //    until a forced build is requested.
+    if (!forced && sameGen && prev.phase === BuildPhase.Succeeded) {
       await this.deleteBuildPods(ib, () => true);
       return;
     }
-    if (sameGen && prev.phase === BuildPhase.Failed) return this.gcFailedPods(ib);
+    if (!forced && sameGen && prev.phase === BuildPhase.Failed) return this.gcFailedPods(ib);
 
-    // 3. tag (+ commit for git), pinned per generation so a moving branch does not restart a running build
+    // 3. tag (+ commit for git), pinned per generation so a moving branch does not restart a running
+    //    build; a forced build resolves the ref again (a rebuild of a branch means its current head).
     let commit: string | undefined;
     let tag = ib.spec.tag;
     if (ib.spec.context.git) {
       const g = ib.spec.context.git;
-      commit = sameGen && prev.commit ? prev.commit : undefined;
+      commit = sameGen && prev.commit && !forced ? prev.commit : undefined;
       if (!commit) {
         try {
           commit = await this.git.resolve(g);
@@ -155,6 +170,7 @@ export class ImageBuildReconciler {
             await this.write(ib, { phase: BuildPhase.Failed, message: e.message }, Reason.GitFetchFailed);
             throw new TerminalError(Reason.GitFetchFailed, e.message);
           }
+          await this.noteRetry(ib, { step: 'git', url: g.url }, e, {}, log);
           throw e; // transient: backoff
         }
       }
@@ -164,12 +180,19 @@ export class ImageBuildReconciler {
     }
     const image = `${ib.spec.image}:${tag}`;
     const base: ImageBuildStatus = { tag, image, ...(commit ? { commit } : {}) };
-    const podName = buildPodName(ib, tag);
+    const podName = buildPodName(ib, tag, request);
     let pod = await this.d.clients.getPod(ib.metadata.namespace ?? 'default', podName);
 
-    // 4. already built? Only asked before we start a pod: once building, the pod is the source of truth.
-    if (!pod) {
-      const digest = await this.lookupRegistry(ib, tag);
+    // 4. already built? Only asked before we start a pod (once building, the pod is the source of
+    //    truth), and not for a forced build: its point is to push the same tag again.
+    if (!pod && !forced) {
+      let digest: string | undefined;
+      try {
+        digest = await this.lookupRegistry(ib, tag);
+      } catch (e) {
+        await this.noteRetry(ib, { step: 'registry', image }, e, base, log);
+        throw e;
+      }
       if (digest) {
         const now = formatTime(this.clock.now());
         await this.deleteBuildPods(ib, (p) => !this.buildFailed(p));
@@ -183,30 +206,42 @@ export class ImageBuildReconciler {
     // 5. build pod: create once
     if (!pod) {
       let tarDigest = ib.spec.context.upload?.digest;
-      if (ib.spec.context.git) tarDigest = (await this.prepareGit(ib, podName, commit!)).prepared.digest;
-      const desired = desiredBuildPod(ib, { ...this.d.pod, builder: this.builder }, { tag, tarDigest: tarDigest! });
-      // Superseded generations: stop their running pods (failed ones stay for their TTL).
+      if (ib.spec.context.git) {
+        try {
+          tarDigest = (await this.prepareGit(ib, podName, commit!)).prepared.digest;
+        } catch (e) {
+          await this.noteRetry(ib, { step: 'git', url: ib.spec.context.git.url }, e, base, log);
+          throw e;
+        }
+      }
+      const desired = desiredBuildPod(ib, { ...this.d.pod, builder: this.builder }, { tag, tarDigest: tarDigest!, ...(request ? { request } : {}) });
+      // Superseded generations and requests: stop their running pods (failed ones stay for their TTL).
       await this.deleteBuildPods(ib, (p) => p.metadata?.name !== podName && !this.buildFailed(p));
       try {
         pod = await this.d.clients.createPod(desired);
-        log.info({ pod: podName, image }, 'build pod created');
+        log.info({ pod: podName, image, ...(forced ? { requestedAt: request } : {}) }, forced ? 'build pod created (forced rebuild)' : 'build pod created');
       } catch (e) {
-        if (!isAlreadyExists(e)) throw e;
+        if (!isAlreadyExists(e)) {
+          await this.noteRetry(ib, { step: 'pod', pod: podName }, e, base, log);
+          throw e;
+        }
         pod = (await this.d.clients.getPod(desired.metadata!.namespace!, podName)) ?? desired;
       }
     }
+    // From here on the status names this pod: the request it serves is honoured.
+    const honoured: ImageBuildStatus = request ? { lastRequestedAt: request } : {};
 
     // 6. observe
     const obs = observeBuildPod(pod, this.builder);
-    const startTime = prev.startTime && sameGen ? prev.startTime : formatTime(pod.metadata?.creationTimestamp ?? this.clock.now());
-    const running: ImageBuildStatus = { ...base, podName, uploadContainer: UPLOAD_CONTAINER, startTime };
+    const startTime = prev.startTime && sameGen && !forced ? prev.startTime : formatTime(pod.metadata?.creationTimestamp ?? this.clock.now());
+    const running: ImageBuildStatus = { ...base, ...honoured, podName, uploadContainer: UPLOAD_CONTAINER, startTime };
 
     if (obs.phase === 'AwaitingUpload' && ib.spec.context.git) this.startGitUpload(ib, pod, commit!, log);
 
     if (obs.phase === 'Succeeded') {
       const end = this.clock.now();
       const durationSeconds = Math.max(0, Math.round((end - Date.parse(startTime)) / 1000));
-      await this.write(ib, { ...base, phase: BuildPhase.Succeeded, digest: obs.digest, startTime, completionTime: formatTime(end), durationSeconds, message: `built ${image} in ${durationSeconds}s` }, Reason.Succeeded);
+      await this.write(ib, { ...base, ...honoured, phase: BuildPhase.Succeeded, digest: obs.digest, startTime, completionTime: formatTime(end), durationSeconds, message: `built ${image} in ${durationSeconds}s` }, Reason.Succeeded);
       this.d.metrics?.buildsTotal.inc({ result: 'succeeded' });
       await this.d.events?.recordOnce(ib as never, 'Build', { type: 'Normal', reason: Reason.Succeeded, action: 'Build', note: `built ${image} (${obs.digest}) in ${durationSeconds}s` });
       await this.deleteBuildPods(ib, () => true);
@@ -236,6 +271,23 @@ export class ImageBuildReconciler {
   }
 
   // ---- steps -------------------------------------------------------------------------------------
+
+  /**
+   * A step failed and will be retried with backoff: say why in status (Reconciling=True with a
+   * RetryReason) so a slow build explains itself. Every retried step runs while no pod exists for the
+   * current (generation, tag, request), so the phase is Pending and no pod is named (an agent must not
+   * upload into a superseded one). Never records a forced-build request as honoured: the retry must
+   * still force. A failed status write is only logged; the caller rethrows the original error.
+   */
+  private async noteRetry(ib: ImageBuild, step: RetryStep, e: unknown, base: ImageBuildStatus, log: Logger): Promise<void> {
+    const { reason, message } = describeRetry(step, e);
+    log.warn({ reason, err: message }, 'build step failed; retrying with backoff');
+    try {
+      await this.write(ib, { ...base, phase: BuildPhase.Pending, message }, reason);
+    } catch (we) {
+      log.warn({ err: (we as Error).message }, 'could not write the retry status');
+    }
+  }
 
   private tagInputs(ib: ImageBuild) {
     return { dockerfile: ib.spec.dockerfile, buildArgs: ib.spec.buildArgs, target: ib.spec.target, entrypoint: ib.spec.entrypoint, cmd: ib.spec.cmd };
@@ -358,7 +410,9 @@ export class ImageBuildReconciler {
     const gen = ib.metadata.generation ?? 0;
     const message = status.message ?? '';
     const conditions = summarize(ib.status?.conditions as never, status.phase, reason, message, gen, this.clock.now());
-    const next: ImageBuildStatus = { ...status, observedGeneration: gen, conditions };
+    // Status is applied whole: carry the honoured request unless this write records a newer one.
+    const lastRequestedAt = status.lastRequestedAt ?? ib.status?.lastRequestedAt;
+    const next: ImageBuildStatus = { ...status, ...(lastRequestedAt ? { lastRequestedAt } : {}), observedGeneration: gen, conditions };
     if (sameStatus(ib.status, next)) return;
     await this.d.clients.applyStatus(ib, next);
     // Keep our copy current: later steps of this reconcile compare against it.
