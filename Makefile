@@ -36,8 +36,8 @@ test: deps ## Run every test tier (static, unit, control plane, full node) and p
 	bash test-e2e/scripts/run-all-tests.sh
 
 .PHONY: test-unit
-test-unit: deps ## Unit tests only (no cluster)
-	$(JEST) --selectProjects unit
+test-unit: deps ## Unit tests only (no cluster; helm is built/reused for the chart tests)
+	DSA_HELM=$${DSA_HELM:-$$(test-e2e/cluster/tools.sh helm)} $(JEST) --selectProjects unit
 
 .PHONY: test-controlplane
 test-controlplane: deps ## Control-plane tier tests (starts/reuses etcd + apiserver + controller-manager)
@@ -86,10 +86,10 @@ uninstall: ## Delete the CRDs (and with them every DevSession/ImageBuild)
 
 .PHONY: run
 run: deps install ## Run the operator from source against KUBECONFIG
-	$(TSX) operator/src/main.ts --leader-elect=false
+	$(TSX) operator/src/main.ts --leader-elect=false --metrics-bind-address=127.0.0.1:8080
 
 .PHONY: operator-image
-operator-image: deps ## Build and push the operator image to DSA_REGISTRY
+operator-image: deps ## Bundle the operator and build+push its image to DSA_REGISTRY (writes operator/dist/image.ref)
 	bash operator/build/build-image.sh
 
 .PHONY: deploy
@@ -98,17 +98,19 @@ deploy: deps operator-image ## Install the operator chart into the cluster in KU
 
 .PHONY: undeploy
 undeploy: ## Uninstall the operator chart
-	$${DSA_HELM:-helm} uninstall dsa-operator -n dsa-system --ignore-not-found || true
+	$${DSA_HELM:-helm} uninstall dsa-operator -n dsa-system --ignore-not-found --wait || true
 
 .PHONY: helm-lint
-helm-lint: ## helm lint + helm template of the operator chart
-	$${DSA_HELM:-helm} lint charts/dsa-operator
-	$${DSA_HELM:-helm} template dsa charts/dsa-operator > /dev/null
+helm-lint: deps ## helm lint --strict, helm template, and the chart's tests (RBAC, CRDs, values schema)
+	$(eval HELM := $(or $(DSA_HELM),$(shell test-e2e/cluster/tools.sh helm)))
+	$(HELM) lint --strict charts/dsa-operator
+	$(HELM) template dsa charts/dsa-operator > /dev/null
+	DSA_HELM=$(HELM) $(JEST) operator/test/chart.test.ts --selectProjects unit
 
 .PHONY: bench
 bench: deps ## Operator benchmarks (prints figures) against the control-plane tier
 	$(MAKE) -s cluster-ensure TIER=controlplane
-	eval "$$($(MAKE) -s cluster-env)" && $(TSX) bench/operator-bench.ts
+	eval "$$($(MAKE) -s cluster-env)" && node --expose-gc --import tsx bench/operator-bench.ts
 
 .PHONY: clean
 clean: ## Remove build output and test results (not the cluster cache)

@@ -40,14 +40,6 @@ describe('applySessions', () => {
     expect(lines).toContain('created namespace other');
   });
 
-  it('-b deletes the ImageBuilds the operator made for each image before applying', async () => {
-    const kube = new FakeKube();
-    kube.builds.set('dev/root-app', { apiVersion: 'dsa.dev/v1alpha1', kind: 'ImageBuild', metadata: { name: 'root-app', namespace: 'dev' }, spec: { image: 'reg/app', context: { upload: { digest: 'x' } } } });
-    await applySessions(kube, [withImage('root')], { forceBuild: true });
-    expect(kube.calls).toEqual(['ns dev', 'delete-ib dev/root-app', 'apply dev/root']);
-    expect(kube.builds.size).toBe(0);
-  });
-
   it('maps a missing CRD to a ClusterError that says what to install', async () => {
     const kube = new FakeKube();
     kube.applyError = Object.assign(new Error('HTTP-Code: 404'), { code: 404 });

@@ -5,19 +5,14 @@
 // -d/--force-deploy sets the requested-at annotation (as Flux does): an annotation change makes the
 // operator reconcile — and re-apply every deployment — even when the spec is unchanged.
 //
-// -b/--force-build deletes the session's ImageBuilds before applying, so the operator recreates them
-// from scratch: a build that failed or was interrupted starts over, and the registry is asked again
-// whether the content-addressed tag exists. A tag that IS in the registry is not rebuilt (the
-// operator reports AlreadyBuilt): the tag is a hash of everything that goes into the build, so the same
-// tag is the same image — except for a moved base image, which needs operator support to rebuild
-// (see the report to the lead).
-import { ANNOTATIONS, DEVSESSION, desiredImageBuilds, type DevSession, type ImageBuild } from '@dsa/api';
+// -b/--force-build is not applied here: the rebuild request goes on each ImageBuild, once the operator
+// has given it the spec we just applied (see uploads.ts requestRebuild).
+import { ANNOTATIONS, DEVSESSION, desiredImageBuilds, type DevSession } from '@dsa/api';
 import { ClusterError, ValidationError } from '../errors.js';
 import { apiMessage, statusCode, toClusterError, type SessionKube, type SessionRef } from './kube.js';
 
 export interface ApplyOptions {
   forceDeploy?: boolean;
-  forceBuild?: boolean;
   /** Progress lines (stderr). */
   log?: (line: string) => void;
   now?: () => Date;
@@ -71,16 +66,6 @@ export async function applySessions(kube: SessionKube, sessions: readonly DevSes
       throw toClusterError(e, `creating namespace ${ns}`);
     }
     if (created) log(`created namespace ${ns}`);
-  }
-  if (opts.forceBuild) {
-    for (const s of sessions) {
-      for (const ib of desiredImageBuilds(s)) {
-        const ref = refOf(ib as ImageBuild);
-        if (await kube.deleteImageBuild(ref).catch((e: unknown) => Promise.reject(toClusterError(e, `deleting ImageBuild ${showRef(ref)}`)))) {
-          log(`force build: deleted ImageBuild ${ref.name}; the operator recreates it`);
-        }
-      }
-    }
   }
   const applied: DevSession[] = [];
   for (const s of sessions) {

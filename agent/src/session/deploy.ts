@@ -38,6 +38,8 @@ export interface DeployDeps {
   createKube(kc: KubeConfig): Promise<SessionKube>;
   prepare: UploadDeps['prepare'];
   upload(kc: KubeConfig, target: { namespace: string; pod: string; container: string }, tar: AsyncIterable<Buffer | Uint8Array>, signal: AbortSignal): Promise<{ bytes: number }>;
+  /** The -b request time (tests). */
+  now?: () => Date;
 }
 
 export const defaultDeployDeps: DeployDeps = {
@@ -111,7 +113,7 @@ export async function deployProject(ctx: CommandContext, flags: DeployFlags, dep
   const info = (line: string) => ctx.log.info(line);
   if (flags.skipBuild) sessions = await referenceExistingBuilds(kube, sessions, info);
 
-  const applied = await applySessions(kube, sessions, { forceDeploy: flags.forceDeploy, forceBuild: flags.forceBuild, log: (l) => ctx.log.debug(l) });
+  const applied = await applySessions(kube, sessions, { forceDeploy: flags.forceDeploy, log: (l) => ctx.log.debug(l) });
   const appliedRoot = applied[applied.length - 1]!;
   ctx.log.info(`applied ${applied.length === 1 ? 'DevSession' : `${applied.length} DevSessions`} ${applied.map((s) => s.metadata.name).join(', ')} in namespace ${refOf(appliedRoot).namespace}`);
 
@@ -119,7 +121,9 @@ export async function deployProject(ctx: CommandContext, flags: DeployFlags, dep
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const jobs = planUploads(applied, localContexts(project, target.namespace));
+  const jobs = planUploads(applied, localContexts(project, target.namespace), { forceBuild: flags.forceBuild });
+  // -b: one request time for every image of this deploy; the operator rebuilds each once for it.
+  const requestedAt = flags.forceBuild ? (deps.now?.() ?? new Date()).toISOString() : undefined;
   const uploadDeps: UploadDeps = { kube, prepare: deps.prepare, upload: (t, tar, signal) => deps.upload(kc, t, tar, signal) };
   try {
     const failFast = <T>(p: Promise<T>) =>
@@ -128,7 +132,7 @@ export async function deployProject(ctx: CommandContext, flags: DeployFlags, dep
         throw e;
       });
     const [, ready] = await Promise.all([
-      failFast(runUploads(uploadDeps, jobs, { sequential: flags.buildSequential, signal: stop.signal, log: info, logError: (l) => ctx.log.error(l), timeoutMs })),
+      failFast(runUploads(uploadDeps, jobs, { sequential: flags.buildSequential, signal: stop.signal, log: info, logError: (l) => ctx.log.error(l), timeoutMs, ...(requestedAt ? { requestedAt } : {}) })),
       failFast(waitForSession(kube, refOf(appliedRoot), { generation: appliedRoot.metadata.generation ?? 1, timeoutMs, signal: stop.signal, onProgress: info })),
     ]);
     const final: DevSession[] = [];

@@ -1,6 +1,6 @@
 // In-memory SessionKube for the session and dev-loop unit tests (not a test file itself).
 import type { V1Pod } from '@kubernetes/client-node';
-import type { DevSession, ImageBuild } from '@dsa/api';
+import { ANNOTATIONS, type DevSession, type ImageBuild } from '@dsa/api';
 import type { SessionKube, SessionRef } from './kube.js';
 
 const key = (r: SessionRef) => `${r.namespace}/${r.name}`;
@@ -49,13 +49,20 @@ export class FakeKube implements SessionKube {
     s.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
     return true;
   }
+  /** Called on each getImageBuild (advance the fake operator). */
+  onGetImageBuild?: (ref: SessionRef, b: ImageBuild | undefined) => ImageBuild | undefined;
   async getImageBuild(ref: SessionRef) {
     const b = this.builds.get(key(ref));
-    return b ? structuredClone(b) : undefined;
+    const next = this.onGetImageBuild ? this.onGetImageBuild(ref, b) : b;
+    if (next) this.builds.set(key(ref), next);
+    return next ? structuredClone(next) : undefined;
   }
-  async deleteImageBuild(ref: SessionRef) {
-    this.calls.push(`delete-ib ${key(ref)}`);
-    return this.builds.delete(key(ref));
+  async requestBuild(ref: SessionRef, requestedAt: string) {
+    this.calls.push(`request-build ${key(ref)} ${requestedAt}`);
+    const b = this.builds.get(key(ref));
+    if (!b) return false;
+    b.metadata.annotations = { ...(b.metadata.annotations ?? {}), [ANNOTATIONS.requestedAt]: requestedAt };
+    return true;
   }
   async listPods(namespace: string, labelSelector?: string) {
     const want = (labelSelector ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);

@@ -2,7 +2,7 @@
 // (apply order, waits, deletion) is unit-tested with an in-memory fake instead of module mocks.
 // client-node is imported lazily: it costs a few hundred milliseconds to load.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { AGENT_FIELD_MANAGER, DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type ImageBuild } from '@dsa/api';
+import { AGENT_FIELD_MANAGER, ANNOTATIONS, DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type ImageBuild } from '@dsa/api';
 import { ClusterError } from '../errors.js';
 
 export interface SessionRef {
@@ -21,8 +21,11 @@ export interface SessionKube {
   /** False when it did not exist. */
   deleteSession(ref: SessionRef): Promise<boolean>;
   getImageBuild(ref: SessionRef): Promise<ImageBuild | undefined>;
-  /** False when it did not exist. */
-  deleteImageBuild(ref: SessionRef): Promise<boolean>;
+  /**
+   * Merge-patch the `dsa.dev/requested-at` annotation (-b: the operator builds again). False when the
+   * ImageBuild does not exist.
+   */
+  requestBuild(ref: SessionRef, requestedAt: string): Promise<boolean>;
   listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>;
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
 }
@@ -123,7 +126,15 @@ export async function createSessionKube(kc: KubeConfig): Promise<SessionKube> {
     },
     deleteSession: (ref) => existed(custom.deleteNamespacedCustomObject({ ...sessionPath(ref), propagationPolicy: 'Background' })),
     getImageBuild: (ref) => orUndefined(custom.getNamespacedCustomObject(buildPath(ref)) as Promise<ImageBuild>),
-    deleteImageBuild: (ref) => existed(custom.deleteNamespacedCustomObject({ ...buildPath(ref), propagationPolicy: 'Background' })),
+    // A merge patch touches only this annotation: the operator's server-side apply of the ImageBuild
+    // does not own it, so it neither removes it nor conflicts with it.
+    requestBuild: (ref, requestedAt) =>
+      existed(
+        custom.patchNamespacedCustomObject(
+          { ...buildPath(ref), body: { metadata: { annotations: { [ANNOTATIONS.requestedAt]: requestedAt } } }, fieldManager: AGENT_FIELD_MANAGER },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        ),
+      ),
     async listPods(namespace, labelSelector) {
       return (await core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items;
     },

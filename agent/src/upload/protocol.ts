@@ -28,3 +28,20 @@ export const UPLOAD_COMMAND: readonly string[] = [
   '-c',
   `i=0; while [ ! -f ${RECEIVE_SCRIPT} ]; do i=$((i+1)); [ $i -gt 20 ] && { echo "dsa: receiver not ready" >&2; exit ${RECEIVER_EXIT.notReady}; }; sleep 0.5; done; exec sh ${RECEIVE_SCRIPT}`,
 ];
+
+/**
+ * The forced-build contract (`dsa deploy -b`): the agent sets the ImageBuild annotation
+ * `dsa.dev/requested-at` to now; the operator builds again when it is newer than status.lastRequestedAt
+ * and records it there when the build pod for it exists. Both sides compare with this one function:
+ * by time when both are timestamps; any other differing value counts as newer (as Flux treats
+ * requestedAt), so a hand-written token still works; an older timestamp never does.
+ */
+export function isNewerRequest(requested: string | undefined, last: string | undefined): boolean {
+  if (!requested) return false;
+  if (!last) return true;
+  if (requested === last) return false;
+  const a = Date.parse(requested);
+  const b = Date.parse(last);
+  if (Number.isNaN(a) || Number.isNaN(b)) return true;
+  return a > b;
+}

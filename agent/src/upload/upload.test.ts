@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import { BuildFailedError, UploadError, exitCodeOf, slotFromImageBuild, uploadContext, type ExecLike, type ExecSocket } from './upload.js';
+import * as slotModule from './slot.js';
+import { SlotTimeoutError, pollUploadSlot } from './slot.js';
 
 class FakeSocket extends EventEmitter implements ExecSocket {
   frames: Buffer[] = [];
@@ -101,5 +103,64 @@ describe('exit codes and upload slots', () => {
     });
     expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 2, phase: 'Succeeded', image: 'r/x:t' } })).toEqual({ kind: 'done', image: 'r/x:t' });
     expect(() => slotFromImageBuild({ metadata: meta, status: { observedGeneration: 2, phase: 'Failed', message: 'no', logTail: 'l' } })).toThrow(BuildFailedError);
+    expect(slotFromImageBuild(undefined)).toBeUndefined();
+  });
+
+  it('with a digest: waits while the spec carries another one (status of the previous deploy)', () => {
+    const D1 = `sha256:${'1'.repeat(64)}`;
+    const D2 = `sha256:${'2'.repeat(64)}`;
+    const old = { metadata: { namespace: 'dev', generation: 1 }, spec: { context: { upload: { digest: D2 } } }, status: { observedGeneration: 1, phase: 'Succeeded', image: 'r/x:old' } };
+    expect(slotFromImageBuild(old, { digest: D1 })).toBeUndefined();
+    expect(slotFromImageBuild({ ...old, spec: { context: { upload: { digest: D1 } } } }, { digest: D1 })).toEqual({ kind: 'done', image: 'r/x:old' });
+  });
+
+  it('with a forced-build request: status for an older request (or none) says nothing, not even Failed', () => {
+    const R = '2026-03-04T05:06:07.000Z';
+    const meta = { namespace: 'dev', generation: 1 };
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 1, phase: 'Succeeded', image: 'r/x:t' } }, { requestedAt: R })).toBeUndefined();
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 1, phase: 'Succeeded', lastRequestedAt: '2026-03-04T05:00:00.000Z' } }, { requestedAt: R })).toBeUndefined();
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 1, phase: 'AwaitingUpload', podName: 'old-pod' } }, { requestedAt: R })).toBeUndefined();
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 1, phase: 'Failed', message: 'old failure' } }, { requestedAt: R })).toBeUndefined();
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 1, phase: 'AwaitingUpload', podName: 'new-pod', lastRequestedAt: R } }, { requestedAt: R })).toEqual({
+      kind: 'upload',
+      generation: 1,
+      target: { namespace: 'dev', pod: 'new-pod', container: 'upload' },
+    });
+    // a later request (another -b meanwhile) also covers ours
+    expect(slotFromImageBuild({ metadata: meta, status: { observedGeneration: 1, phase: 'Succeeded', lastRequestedAt: '2026-03-04T06:00:00.000Z' } }, { requestedAt: R })).toEqual({ kind: 'done' });
+  });
+});
+
+describe('pollUploadSlot', () => {
+  const clock = () => {
+    let t = 0;
+    return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  };
+
+  it('polls until a slot, reporting every snapshot; untilDone waits through AwaitingUpload', async () => {
+    const snaps = [
+      undefined,
+      { metadata: { generation: 1 }, status: { observedGeneration: 1, phase: 'AwaitingUpload', podName: 'p' } },
+      { metadata: { generation: 1 }, status: { observedGeneration: 1, phase: 'Building' } },
+      { metadata: { generation: 1 }, status: { observedGeneration: 1, phase: 'Succeeded', image: 'r/x:t' } },
+    ];
+    let i = 0;
+    const seen: unknown[] = [];
+    const slot = await pollUploadSlot(async () => snaps[Math.min(i++, snaps.length - 1)], { ...clock(), untilDone: true, onSnapshot: (s) => seen.push(s) });
+    expect(slot).toEqual({ kind: 'done', image: 'r/x:t' });
+    expect(seen).toEqual(snaps);
+    i = 0;
+    expect(await pollUploadSlot(async () => snaps[Math.min(i++, snaps.length - 1)], clock())).toMatchObject({ kind: 'upload' });
+  });
+
+  it('times out with SlotTimeoutError', async () => {
+    await expect(pollUploadSlot(async () => undefined, { ...clock(), timeoutMs: 3_000 })).rejects.toBeInstanceOf(SlotTimeoutError);
+  });
+});
+
+describe('single implementation', () => {
+  it('upload.ts re-exports the slot decision of slot.ts (no second copy)', () => {
+    expect(slotFromImageBuild).toBe(slotModule.slotFromImageBuild);
+    expect(BuildFailedError).toBe(slotModule.BuildFailedError);
   });
 });

@@ -6,19 +6,15 @@
 // (only so the exec request asks for stdin), pump the tar ourselves frame by frame, waiting for each
 // send to be flushed, close stdin with the v5 CLOSE frame, and only then wait for the V1Status that
 // carries the receiver's exit code.
-import { Exec, CustomObjectsApi, Watch, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { Exec, CustomObjectsApi, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
-import { API_VERSION, BuildPhase, GROUP, IMAGEBUILD, VERSION } from '@dsa/api';
+import { GROUP, IMAGEBUILD, VERSION } from '@dsa/api';
 
-import { RECEIVER_EXIT, UPLOAD_COMMAND, UPLOAD_CONTAINER } from './protocol.js';
+import { RECEIVER_EXIT, UPLOAD_COMMAND } from './protocol.js';
+import { SlotTimeoutError, pollUploadSlot, type ImageBuildLike, type SlotExpectation, type UploadSlot, type UploadTarget } from './slot.js';
 
 export { RECEIVER_EXIT, UPLOAD_COMMAND } from './protocol.js';
-
-export interface UploadTarget {
-  namespace: string;
-  pod: string;
-  container: string;
-}
+export { BuildFailedError, slotFromImageBuild, type ImageBuildLike, type SlotExpectation, type UploadSlot, type UploadTarget } from './slot.js';
 
 export class UploadError extends Error {
   override readonly name = 'UploadError';
@@ -188,139 +184,36 @@ export async function uploadContext(
 
 // ---------------------------------------------------------------------------------------------------
 
-export type UploadSlot =
-  | { kind: 'upload'; target: UploadTarget; generation: number }
-  /** Nothing to upload: the image exists already (AlreadyBuilt) or this generation was built. */
-  | { kind: 'done'; image?: string; digest?: string };
-
-export class BuildFailedError extends Error {
-  override readonly name = 'BuildFailedError';
-  constructor(
-    message: string,
-    readonly logTail?: string,
-  ) {
-    super(message);
-  }
-}
-
-interface ImageBuildLike {
-  metadata?: { name?: string; namespace?: string; generation?: number };
-  spec?: { builder?: { namespace?: string } };
-  status?: {
-    observedGeneration?: number;
-    phase?: string;
-    podName?: string;
-    uploadContainer?: string;
-    image?: string;
-    digest?: string;
-    message?: string;
-    logTail?: string;
-  };
-}
-
-/** Decide from one ImageBuild snapshot: upload now, done, failed, or keep waiting (undefined). */
-export function slotFromImageBuild(ib: ImageBuildLike): UploadSlot | undefined {
-  const gen = ib.metadata?.generation ?? 0;
-  const st = ib.status;
-  // Status written for an older spec says nothing about this one.
-  if (!st || (st.observedGeneration ?? -1) < gen) return undefined;
-  switch (st.phase) {
-    case BuildPhase.AwaitingUpload:
-      if (!st.podName) return undefined;
-      return {
-        kind: 'upload',
-        generation: gen,
-        target: {
-          namespace: ib.metadata?.namespace || 'default',
-          pod: st.podName,
-          container: st.uploadContainer || UPLOAD_CONTAINER,
-        },
-      };
-    case BuildPhase.Succeeded:
-      return { kind: 'done', ...(st.image ? { image: st.image } : {}), ...(st.digest ? { digest: st.digest } : {}) };
-    case BuildPhase.Failed:
-      throw new BuildFailedError(st.message ?? 'build failed', st.logTail);
-    default:
-      return undefined;
-  }
-}
-
 export interface WaitOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Fallback poll interval: a watch can stall silently (client-node 1.x), a GET cannot. Default 5 s. */
+  /** Default 1 s. */
   pollMs?: number;
+  /** What this build must be for (spec digest, forced-build request); see slot.ts. */
+  expected?: SlotExpectation;
 }
 
 /**
- * Wait until the ImageBuild's build pod is ready to receive the context (phase AwaitingUpload for the
- * current generation), or until it needs no upload (Succeeded). Rejects on Failed and on timeout.
+ * Wait until the ImageBuild's build pod is ready to receive the context (AwaitingUpload for the current
+ * generation), or until it needs no upload (Succeeded). Rejects on Failed (BuildFailedError) and on
+ * timeout. The decision and the loop are slot.ts's, shared with `dsa deploy`; this only adds the GET.
  */
 export async function waitForUploadSlot(kc: KubeConfig, ref: { namespace: string; name: string }, opts: WaitOptions = {}): Promise<UploadSlot> {
   const api = kc.makeApiClient(CustomObjectsApi);
-  const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
-  const pollMs = opts.pollMs ?? 5_000;
-  const get = async () =>
-    (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural: IMAGEBUILD.plural, name: ref.name })) as ImageBuildLike;
-
-  return new Promise<UploadSlot>((resolve, reject) => {
-    let finished = false;
-    let watchAbort: AbortController | undefined;
-    let pollTimer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (fn: () => void) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(deadline);
-      clearTimeout(pollTimer);
-      watchAbort?.abort();
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const consider = (ib: ImageBuildLike) => {
-      try {
-        const slot = slotFromImageBuild(ib);
-        if (slot) finish(() => resolve(slot));
-      } catch (e) {
-        finish(() => reject(e));
-      }
-    };
-    const deadline = setTimeout(
-      () => finish(() => reject(new UploadError(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ImageBuild ${ref.namespace}/${ref.name} to await the upload`))),
-      timeoutMs,
-    );
-    const onAbort = () => finish(() => reject(new UploadError('aborted')));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const poll = async () => {
-      if (finished) return;
-      try {
-        consider(await get());
-      } catch (e) {
-        // 404 right after creation is normal (the caller may create and wait concurrently): keep waiting.
-        if ((e as { code?: number }).code !== 404) return finish(() => reject(e));
-      }
-      if (!finished) pollTimer = setTimeout(() => void poll(), pollMs);
-    };
-    void poll();
-
-    const startWatch = () => {
-      if (finished) return;
-      void new Watch(kc)
-        .watch(
-          `/apis/${API_VERSION}/namespaces/${ref.namespace}/${IMAGEBUILD.plural}`,
-          { fieldSelector: `metadata.name=${ref.name}` },
-          (type, obj: ImageBuildLike) => {
-            if (type === 'ADDED' || type === 'MODIFIED') consider(obj);
-          },
-          // The poll keeps us going if the watch ends; restart it after a pause, never in a hot loop.
-          () => setTimeout(startWatch, 2_000).unref(),
-        )
-        .then((ac) => {
-          watchAbort = ac;
-          if (finished) ac.abort();
-        })
-        .catch(() => undefined);
-    };
-    startWatch();
-  });
+  const get = async (): Promise<ImageBuildLike | undefined> => {
+    try {
+      return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural: IMAGEBUILD.plural, name: ref.name })) as ImageBuildLike;
+    } catch (e) {
+      // 404 right after creation is normal (the caller may create and wait concurrently): keep waiting.
+      if ((e as { code?: number }).code === 404) return undefined;
+      throw e;
+    }
+  };
+  try {
+    return await pollUploadSlot(get, { expected: opts.expected, timeoutMs: opts.timeoutMs ?? 5 * 60_000, pollMs: opts.pollMs, signal: opts.signal });
+  } catch (e) {
+    if (e instanceof SlotTimeoutError) throw new UploadError(`${e.message} waiting for ImageBuild ${ref.namespace}/${ref.name} to await the upload`);
+    if (opts.signal?.aborted) throw new UploadError('aborted');
+    throw e;
+  }
 }

@@ -26,13 +26,14 @@ export const deployCommand = defineCommand<DeployCommandFlags>({
   description:
     'Apply the DevSession of ./devspace.yaml (and of its dependencies), stream each image\'s build context\n' +
     'to its in-cluster build, and wait until the operator reports the session Ready. Needs the dsa\n' +
-    'operator in the cluster. -b deletes the ImageBuilds so the operator starts them over (an image whose\n' +
-    'content-addressed tag is in the registry already is not rebuilt); -d makes the operator re-apply\n' +
-    'every deployment.',
+    'operator in the cluster. -b asks the operator to build every image again (and waits for it) even\n' +
+    'when its content-addressed tag is in the registry already, pushing the same tag; -d makes the operator\n' +
+    're-apply every deployment.',
   options: [...buildOptions(), timeoutOption()],
   examples: [
     ['dsa deploy', 'build images in-cluster and deploy ./devspace.yaml'],
     ['dsa deploy -d --build-sequential', 'redeploy, building one image at a time'],
+    ['dsa deploy -b', 'rebuild every image (e.g. after its base image moved) and deploy'],
   ],
   async run(ctx, _args, flags) {
     const { sessions } = await deployProject(ctx, flags);

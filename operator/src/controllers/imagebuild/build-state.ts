@@ -6,6 +6,8 @@ import type { Builder } from '../../builders/builder.js';
 import { KANIKO_CONTAINER } from '../../builders/kaniko.js';
 import { UPLOAD_CONTAINER } from '../../builders/receiver.js';
 import { apiErrorMessage, isForbidden } from '../../runtime/api-errors.js';
+// The forced-build comparison is part of the agent ↔ operator contract: one definition for both sides.
+export { isNewerRequest } from '../../../../agent/src/upload/protocol.js';
 import { setCondition, removeCondition, type Condition } from '../../runtime/conditions.js';
 
 export type BuildPhaseName = (typeof BuildPhase)[keyof typeof BuildPhase];
@@ -104,22 +106,6 @@ export const reasonForPhase: Record<BuildPhaseName, string> = {
   Succeeded: Reason.Succeeded,
   Failed: Reason.BuildFailed,
 };
-
-/**
- * Is `requested` (the ImageBuild's requested-at annotation) a forced-build request not honoured yet?
- * Newer than `last` (status.lastRequestedAt) by time when both are timestamps; any other value counts
- * as new when it differs (as Flux treats requestedAt), so a hand-written token still works. An older
- * timestamp is ignored: re-applying an old manifest must not rebuild.
- */
-export function isNewerRequest(requested: string | undefined, last: string | undefined): boolean {
-  if (!requested) return false;
-  if (!last) return true;
-  if (requested === last) return false;
-  const a = Date.parse(requested);
-  const b = Date.parse(last);
-  if (Number.isNaN(a) || Number.isNaN(b)) return true;
-  return a > b;
-}
 
 /**
  * Reasons for Reconciling=True while a step is retried with backoff: what `kubectl get ib -o wide`

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { API_VERSION, IMAGEBUILD, LABELS, buildTag, type ImageBuild, type ImageBuildStatus } from '@dsa/api';
+import { ANNOTATIONS, API_VERSION, IMAGEBUILD, LABELS, buildTag, type ImageBuild, type ImageBuildStatus } from '@dsa/api';
 import { FakeClock } from '../../runtime/clock.js';
 import { TerminalError } from '../../runtime/errors.js';
 import { createMetrics } from '../../server/metrics.js';
@@ -8,7 +8,9 @@ import { apiError } from '../../runtime/testing.js';
 import { ImageBuildReconciler, type RegistryLookup } from './reconciler.js';
 import type { ImageBuildClients } from './clients.js';
 import { buildPodName, desiredBuildPod, destinations, validateBuildSpec } from './desired-build-pod.js';
-import { observeBuildPod } from './build-state.js';
+import { describeRetry, isNewerRequest, observeBuildPod } from './build-state.js';
+import { RegistryError } from '../../registry/client.js';
+import { GitTransientError } from '../../git/git.js';
 import { KanikoBuilder, kanikoArgs } from '../../builders/kaniko.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -31,6 +33,9 @@ class Fake implements ImageBuildClients {
   deleted: string[] = [];
   statusWrites: ImageBuildStatus[] = [];
   logs = 'step 1\nstep 2\nerror: boom';
+  /** Thrown by the next createPod / applyStatus (once). */
+  createError: unknown;
+  statusError: unknown;
   constructor(o: ImageBuild) {
     this.obj = o;
   }
@@ -38,6 +43,11 @@ class Fake implements ImageBuildClients {
     return this.obj ? structuredClone(this.obj) : undefined;
   }
   async applyStatus(_ib: ImageBuild, status: ImageBuildStatus) {
+    if (this.statusError) {
+      const e = this.statusError;
+      this.statusError = undefined;
+      throw e;
+    }
     this.statusWrites.push(status);
     this.obj!.status = structuredClone(status);
   }
@@ -49,6 +59,11 @@ class Fake implements ImageBuildClients {
     return [...this.pods.values()].filter((p) => p.metadata?.labels?.[k!] === v);
   }
   async createPod(pod: V1Pod) {
+    if (this.createError) {
+      const e = this.createError;
+      this.createError = undefined;
+      throw e;
+    }
     if (this.pods.has(pod.metadata!.name!)) throw apiError(409, 'AlreadyExists');
     const p = { ...structuredClone(pod), metadata: { ...pod.metadata, creationTimestamp: new Date(Date.UTC(2025, 0, 1)) } } as V1Pod;
     this.pods.set(pod.metadata!.name!, p);
@@ -69,6 +84,9 @@ class Fake implements ImageBuildClients {
     const p = [...this.pods.values()][0]!;
     p.status = status;
   }
+  annotate(requestedAt: string) {
+    this.obj!.metadata.annotations = { ...(this.obj!.metadata.annotations ?? {}), [ANNOTATIONS.requestedAt]: requestedAt };
+  }
 }
 
 const emptyRegistry: RegistryLookup = { manifestDigest: async () => undefined };
@@ -81,6 +99,9 @@ function setup(o = ib(), registry = emptyRegistry) {
   const r = new ImageBuildReconciler({ clients: fake, pod: cfg, registry, clock, metrics, failedPodTtlMs: 60_000, pollIntervalMs: 5_000 });
   return { fake, clock, metrics, r };
 }
+
+const succeeded: V1Pod['status'] = { phase: 'Succeeded', containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message: IMG_DIGEST } } }] };
+const reasonOf = (o: ImageBuild | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
 const running = (uploadRunning: boolean): V1Pod['status'] => ({
   phase: 'Pending',
@@ -266,5 +287,188 @@ describe('ImageBuildReconciler', () => {
     await r.reconcile(req);
     expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', commit, tag: buildTag({ contextDigest: `git:http://git/repo.git#${commit}:app` }) });
     expect(resolves).toBe(1);
+  });
+});
+
+describe('forced builds (requested-at)', () => {
+  const R1 = '2026-03-04T05:06:07.000Z';
+  const R2 = '2026-03-04T05:07:00.000Z';
+
+  /** Build once to Succeeded; afterwards the registry has the tag (as after a real push). */
+  async function built() {
+    let pushed = false;
+    const lookups: string[] = [];
+    const t = setup(ib(), { manifestDigest: async (q) => (lookups.push(q.tag), pushed ? IMG_DIGEST : undefined) });
+    await t.r.reconcile(req);
+    t.fake.setPodStatus(succeeded);
+    await t.r.reconcile(req);
+    expect(t.fake.obj!.status!.phase).toBe('Succeeded');
+    pushed = true;
+    return { ...t, lookups };
+  }
+
+  it('isNewerRequest: newer timestamps and changed tokens force, equal and older ones do not', () => {
+    expect(isNewerRequest(undefined, R1)).toBe(false);
+    expect(isNewerRequest(R1, undefined)).toBe(true);
+    expect(isNewerRequest(R1, R1)).toBe(false);
+    expect(isNewerRequest(R2, R1)).toBe(true);
+    expect(isNewerRequest(R1, R2)).toBe(false);
+    expect(isNewerRequest('2026-03-04T05:06:07Z', R1)).toBe(false); // same instant, other spelling
+    expect(isNewerRequest('again', 'once')).toBe(true);
+  });
+
+  it('a newer request rebuilds a Succeeded build in a new pod, skipping the registry, and records the request', async () => {
+    const { fake, r, lookups, metrics } = await built();
+    const first = fake.created[0]!.metadata!.name!;
+    const lookupsBefore = lookups.length;
+    fake.annotate(R1);
+    expect(await r.reconcile(req)).toEqual({ requeueAfter: 5_000 });
+    expect(lookups).toHaveLength(lookupsBefore); // the tag is in the registry, but nobody asked
+    expect(fake.created).toHaveLength(2);
+    const second = fake.created[1]!;
+    expect(second.metadata!.name).not.toBe(first);
+    expect(second.metadata!.name).toBe(buildPodName(fake.obj!, buildTag({ contextDigest: DIGEST }), R1));
+    expect(second.metadata!.annotations![ANNOTATIONS.requestedAt]).toBe(R1);
+    // same content-addressed tag pushed again
+    expect(second.spec!.containers[0]!.args).toContain(`--destination=reg:5000/team/api:${buildTag({ contextDigest: DIGEST })}`);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', lastRequestedAt: R1 });
+    expect(fake.obj!.status!.digest).toBeUndefined(); // the old result no longer describes what is being built
+    fake.setPodStatus(running(true));
+    await r.reconcile(req);
+    expect(fake.obj!.status).toMatchObject({ phase: 'AwaitingUpload', podName: second.metadata!.name, lastRequestedAt: R1 });
+    fake.setPodStatus(succeeded);
+    await r.reconcile(req);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', digest: IMG_DIGEST, lastRequestedAt: R1 });
+    expect(reasonOf(fake.obj, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect(fake.pods.size).toBe(0);
+    expect(await metrics.registry.getSingleMetricAsString('dsa_operator_builds_total')).toContain('result="succeeded"} 2');
+    // honoured once: the same request, or an older one, builds nothing more
+    await r.reconcile(req);
+    fake.annotate('2026-01-01T00:00:00.000Z');
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(2);
+    expect(fake.obj!.status!.lastRequestedAt).toBe(R1);
+    // a newer one builds again
+    fake.annotate(R2);
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(3);
+    expect(fake.obj!.status!.lastRequestedAt).toBe(R2);
+  });
+
+  it('keeps an honoured request through later writes that build nothing (AlreadyBuilt of a new generation)', async () => {
+    const { fake, r } = await built();
+    fake.annotate(R1);
+    await r.reconcile(req);
+    fake.setPodStatus(succeeded);
+    await r.reconcile(req);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', lastRequestedAt: R1 });
+    // spec change to content the registry has: AlreadyBuilt, and R1 must not count as new again
+    fake.obj!.metadata.generation = 2;
+    fake.obj!.spec.tags = ['dev'];
+    await r.reconcile(req);
+    expect(reasonOf(fake.obj, 'Ready')).toMatchObject({ reason: 'AlreadyBuilt', observedGeneration: 2 });
+    expect(fake.obj!.status!.lastRequestedAt).toBe(R1);
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(2);
+  });
+
+  it('rebuilds an image the registry already had (AlreadyBuilt, no pod ever)', async () => {
+    const { fake, r } = setup(ib(), { manifestDigest: async () => IMG_DIGEST });
+    await r.reconcile(req);
+    expect(reasonOf(fake.obj, 'Ready')).toMatchObject({ reason: 'AlreadyBuilt' });
+    expect(fake.created).toHaveLength(0);
+    fake.annotate(R1);
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(1);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', lastRequestedAt: R1 });
+  });
+
+  it('retries a Failed build once forced, without retrying it again afterwards', async () => {
+    const { fake, r, clock } = setup();
+    await r.reconcile(req);
+    fake.setPodStatus({ phase: 'Failed', containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, finishedAt: new Date(clock.now()) } } }] });
+    await r.reconcile(req);
+    expect(fake.obj!.status!.phase).toBe('Failed');
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(1);
+    fake.annotate(R1);
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(2);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', lastRequestedAt: R1 });
+    expect(reasonOf(fake.obj, 'Stalled')).toBeUndefined();
+  });
+
+  it('a restart between pod creation and the status write finds the forced pod instead of creating a second', async () => {
+    const { fake, r, clock } = await built();
+    fake.annotate(R1);
+    fake.statusError = apiError(500, 'InternalError');
+    await expect(r.reconcile(req)).rejects.toMatchObject({ code: 500 });
+    expect(fake.created).toHaveLength(2);
+    expect(fake.obj!.status!.lastRequestedAt).toBeUndefined();
+    // a fresh operator process
+    const again = new ImageBuildReconciler({ clients: fake, pod: cfg, registry: { manifestDigest: async () => IMG_DIGEST }, clock, pollIntervalMs: 5_000 });
+    await again.reconcile(req);
+    expect(fake.created).toHaveLength(2);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', lastRequestedAt: R1, podName: fake.created[1]!.metadata!.name });
+  });
+
+  it('a forced build whose pod creation fails keeps the request pending (the retry still forces)', async () => {
+    const { fake, r } = await built();
+    fake.annotate(R1);
+    fake.createError = apiError(403, 'Forbidden', 'pods "x" is forbidden: exceeded quota: builds');
+    await expect(r.reconcile(req)).rejects.toMatchObject({ code: 403 });
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending' });
+    expect(fake.obj!.status!.lastRequestedAt).toBeUndefined();
+    await r.reconcile(req); // registry has the tag; a non-forced retry would say AlreadyBuilt
+    expect(fake.created).toHaveLength(2);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', lastRequestedAt: R1 });
+  });
+});
+
+describe('retried errors explain themselves in status', () => {
+  it('registry unreachable: Pending, Reconciling RegistryUnreachable, message names the image', async () => {
+    const { fake, r } = setup(ib(), { manifestDigest: async () => Promise.reject(new RegistryError('registry request HEAD http://reg:5000/v2/team/api/manifests/x failed: connect ECONNREFUSED', undefined, true)) });
+    const tag = buildTag({ contextDigest: DIGEST });
+    await expect(r.reconcile(req)).rejects.toBeInstanceOf(RegistryError);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', observedGeneration: 1, image: `reg:5000/team/api:${tag}` });
+    expect(fake.obj!.status!.message).toBe(
+      `cannot check whether reg:5000/team/api:${tag} exists, the registry is unreachable: registry request HEAD http://reg:5000/v2/team/api/manifests/x failed: connect ECONNREFUSED; retrying`,
+    );
+    expect(reasonOf(fake.obj, 'Reconciling')).toMatchObject({ status: 'True', reason: 'RegistryUnreachable', message: fake.obj!.status!.message });
+    expect(reasonOf(fake.obj, 'Ready')).toMatchObject({ status: 'False', reason: 'RegistryUnreachable' });
+    expect(fake.created).toHaveLength(0);
+    // the same error again writes nothing new (no status churn while backing off)
+    const writes = fake.statusWrites.length;
+    await expect(r.reconcile(req)).rejects.toBeInstanceOf(RegistryError);
+    expect(fake.statusWrites).toHaveLength(writes);
+  });
+
+  it('pod creation forbidden: Reconciling PodCreationFailed with the apiserver message; recovers on retry', async () => {
+    const { fake, r } = setup();
+    fake.createError = apiError(403, 'Forbidden', 'pods "app-api-build-x" is forbidden: violates PodSecurity "restricted:latest"');
+    await expect(r.reconcile(req)).rejects.toMatchObject({ code: 403 });
+    expect(fake.obj!.status!.message).toMatch(/^cannot create build pod app-api-build-[0-9a-f]{10} \(forbidden: check RBAC, quotas and pod security admission\): pods "app-api-build-x" is forbidden: violates PodSecurity "restricted:latest"; retrying$/);
+    expect(reasonOf(fake.obj, 'Reconciling')).toMatchObject({ status: 'True', reason: 'PodCreationFailed' });
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(1);
+    expect(fake.obj!.status!.message).toBe('build pod starting');
+    expect(reasonOf(fake.obj, 'Reconciling')).toMatchObject({ reason: 'Progressing' });
+  });
+
+  it('git unreachable: Reconciling GitUnreachable naming the URL', async () => {
+    const fake = new Fake(ib({ context: { git: { url: 'http://git.invalid/repo.git', ref: 'main' } } }));
+    const r = new ImageBuildReconciler({
+      clients: fake,
+      pod: cfg,
+      registry: emptyRegistry,
+      git: { resolve: async () => Promise.reject(new GitTransientError('git ls-remote http://git.invalid/repo.git: getaddrinfo ENOTFOUND git.invalid')), checkout: async () => '/x', dispose: async () => undefined },
+    });
+    await expect(r.reconcile(req)).rejects.toBeInstanceOf(GitTransientError);
+    expect(fake.obj!.status).toMatchObject({ phase: 'Pending', message: 'cannot fetch http://git.invalid/repo.git: git ls-remote http://git.invalid/repo.git: getaddrinfo ENOTFOUND git.invalid; retrying' });
+    expect(reasonOf(fake.obj, 'Reconciling')).toMatchObject({ status: 'True', reason: 'GitUnreachable' });
+  });
+
+  it('describeRetry only says forbidden for 403s', () => {
+    expect(describeRetry({ step: 'pod', pod: 'p' }, apiError(500, 'InternalError', 'etcd timeout')).message).toBe('cannot create build pod p: etcd timeout; retrying');
   });
 });
