@@ -23,8 +23,12 @@ help: ## Show this help
 .PHONY: deps
 deps: node_modules/.dsa-installed ## Install Node dependencies (npm ci) when package-lock.json changed
 
-node_modules/.dsa-installed: package-lock.json package.json
-	npm ci --no-audit --no-fund --loglevel=error
+# `npm install`, not `npm ci`: the registry these machines reach serves only the Linux builds of
+# platform packages (@swc/core-*, @unrs/resolver-binding-*, @esbuild/*), so the lockfile can't list
+# the macOS/Windows ones and `npm ci` refuses it as "out of sync". `npm install` installs exactly the
+# locked versions and leaves package-lock.json unchanged (ADR 0004).
+node_modules/.dsa-installed: package-lock.json package.json api/package.json agent/package.json operator/package.json test-e2e/package.json
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .PHONY: demo
