@@ -7,6 +7,7 @@ const common = {
   // Our sources import siblings as './x.js' (NodeNext); map them back to the .ts file for jest.
   moduleNameMapper: {
     '^@dsa/api$': '<rootDir>/api/src/index.ts',
+    '^@dsa/api/build-context$': '<rootDir>/api/src/build-context/index.ts',
     '^@dsa/agent$': '<rootDir>/agent/src/index.ts',
     '^@dsa/operator$': '<rootDir>/operator/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

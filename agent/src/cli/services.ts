@@ -52,20 +52,8 @@ export interface ProjectServices {
 
 type ContextDigest = (contextDir: string, dockerfile: string) => Promise<string>;
 
-// Non-literal specifier: the upload module is another engineer's and may not be there yet; render
-// must keep working (with placeholder digests) and typecheck must pass either way.
-const CONTEXT_DIGEST_MODULE = '../upload/context-tar.js';
-
-async function loadContextDigest(): Promise<ContextDigest | undefined> {
-  try {
-    const specifier: string = CONTEXT_DIGEST_MODULE;
-    const mod = (await import(specifier)) as { contextDigest?: ContextDigest };
-    return typeof mod.contextDigest === 'function' ? mod.contextDigest : undefined;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(String((err as Error).message))) return undefined;
-    throw err;
-  }
+async function loadContextDigest(): Promise<ContextDigest> {
+  return (await import('@dsa/api/build-context')).contextDigest;
 }
 
 /** The real collaborators, imported on first use. */
@@ -79,9 +67,7 @@ export async function defaultServices(): Promise<ProjectServices> {
   return {
     loadProject: (opts) => config.loadProject(opts),
     async renderProject(project, opts) {
-      const uploadDigests = contextDigest
-        ? await digestsFor(project, opts, contextDigest, api.PLACEHOLDER_DIGEST, render.planSessions)
-        : 'placeholder';
+      const uploadDigests = await digestsFor(project, opts, contextDigest, api.PLACEHOLDER_DIGEST, render.planSessions);
       // With --skip-file-checks the loader leaves paths it could not check (globs, missing files);
       // render stand-ins for them, each reported as a warning, instead of failing.
       const skipped: ConfigWarning[] = [];
@@ -123,7 +109,7 @@ export async function defaultServices(): Promise<ProjectServices> {
       if (obj.kind === api.IMAGEBUILD.kind) return api.validateImageBuild(obj);
       return [{ path: 'kind', message: `unexpected kind ${String(obj.kind)}` }];
     },
-    placeholderDigests: contextDigest === undefined,
+    placeholderDigests: false,
   };
 }
 

@@ -1,14 +1,16 @@
-// Every DevSpace example in /work/shared/devspace-examples loads (file checks off: their Dockerfiles,
+// Every DevSpace example in shared/devspace-examples (beside the repository) loads (file checks off: their Dockerfiles,
 // manifests and charts are not next to them), with assertions on what it means.
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { HelmDeploymentConfig, KubectlDeploymentConfig, ProjectConfig } from '../../../api/src/model/project.js';
 import { ConfigError } from './errors.js';
 import { loadProject } from './load.js';
 import type { LoadOptions } from './types.js';
 
-const DIR = '/work/shared/devspace-examples';
+// shared/ sits beside the repository (our machines and CI); DSA_DEVSPACE_EXAMPLES overrides.
+const DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../../../../shared/devspace-examples', import.meta.url));
 const ex = (f: string) => path.join(DIR, f);
 
 function load(file: string, extra: Partial<LoadOptions> = {}): Promise<ProjectConfig> {

@@ -5,12 +5,14 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { ConfigError } from './errors.js';
 import { loadProject } from './load.js';
 import { memFileReader } from './mem-fs.js';
 
-const DIR = '/work/shared/devspace-examples';
+// shared/ sits beside the repository (our machines and CI); DSA_DEVSPACE_EXAMPLES overrides.
+const DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../../../../shared/devspace-examples', import.meta.url));
 const EXAMPLES = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
   .sort()

@@ -45,11 +45,11 @@ export interface DeployDeps {
 export const defaultDeployDeps: DeployDeps = {
   createKube: createSessionKube,
   async prepare(local) {
-    const { prepareContext } = await import('../upload/context-tar.js');
+    const { prepareContext } = await import('@dsa/api/build-context');
     return prepareContext(local.contextDir, local.dockerfile);
   },
   async upload(kc, target, tar, signal) {
-    const { uploadContext } = await import('../upload/upload.js');
+    const { uploadContext } = await import('@dsa/api/build-context');
     return uploadContext(kc, target, tar, { signal });
   },
 };

@@ -15,12 +15,12 @@
 // when forced (the operator uploads those; the job only requests and waits).
 import { Reason, desiredImageBuilds, LABELS, type DevSession, type ImageBuild } from '@dsa/api';
 import { RuntimeError } from '../errors.js';
-import { BuildFailedError, SlotTimeoutError, abortableSleep, pollUploadSlot, type ImageBuildLike, type SlotExpectation, type UploadSlot } from '../upload/slot.js';
+import { BuildFailedError, SlotTimeoutError, abortableSleep, pollUploadSlot, type ImageBuildLike, type SlotExpectation, type UploadSlot } from '@dsa/api/build-context';
 import { formatDuration } from './duration.js';
 import type { SessionKube, SessionRef } from './kube.js';
 import { refOf } from './apply.js';
 
-export { abortableSleep } from '../upload/slot.js';
+export { abortableSleep } from '@dsa/api/build-context';
 
 /** A local build context: what the renderer digested for one image of one session. */
 export interface LocalContext {

@@ -114,7 +114,7 @@ describe('examples/*', () => {
   }, 180_000);
 });
 
-describe('DevSpace published examples (/work/shared/devspace-examples)', () => {
+describe('DevSpace published examples (shared/devspace-examples beside the repository)', () => {
   const files = readdirSync(SHARED_EXAMPLES_DIR).filter((f) => f.endsWith('.yaml')).sort();
   // Not renderable without input: v4.0.0-variables has an unknown top-level `command:` key, and both
   // variables files ask a question with no default (non-interactive runs must fail, not hang).

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import tar from 'tar-stream';
-import { UPLOAD_COMMAND } from '../../../agent/src/upload/protocol.js';
+import { UPLOAD_COMMAND } from '@dsa/api/build-context';
 import { MAIN_SCRIPT, RECEIVER_EXIT, UPLOAD_DIR, dockerfileAppend, receiveScript } from './receiver.js';
 
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));

@@ -6,15 +6,15 @@
 //    /dsa/receive.sh, waits (bounded) for /dsa/context.tar to appear, then — as the only gate that
 //    counts — re-verifies the digest, checks entry names, extracts into a fresh directory and checks
 //    what the extraction produced (links, special files), and finally appends ENTRYPOINT/CMD.
-//  - RECEIVE is what the uploader execs (agent/src/upload/protocol.ts UPLOAD_COMMAND): copies stdin to a
+//  - RECEIVE is what the uploader execs (api/src/build-context/protocol.ts UPLOAD_COMMAND): copies stdin to a
 //    private partial file, checks its digest, and renames it into place atomically, so MAIN never sees
 //    a half-written tar and the uploader learns about a mismatch from the exit code. Anyone allowed to
 //    exec could bypass it, which is why MAIN re-checks everything.
 // /dsa is an emptyDir mounted only into this container: the kaniko container never sees the raw tar.
 
 // Container, upload dir, script path and exit codes are the exec contract with the uploader: defined once,
-// next to the uploader (the operator bundles agent/src/upload for git contexts anyway).
-import { RECEIVER_EXIT, RECEIVE_SCRIPT, UPLOAD_CONTAINER, UPLOAD_DIR } from '../../../agent/src/upload/protocol.js';
+// next to the uploader in api/src/build-context.
+import { RECEIVER_EXIT, RECEIVE_SCRIPT, UPLOAD_CONTAINER, UPLOAD_DIR } from '@dsa/api/build-context';
 
 export { RECEIVER_EXIT, UPLOAD_CONTAINER, UPLOAD_DIR };
 /** File name of the receive script inside the upload dir (RECEIVE_SCRIPT in the pod). */

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ANNOTATIONS, API_VERSION, GROUP, IMAGEBUILD, LABELS, VERSION, type ImageBuild } from '@dsa/api';
 import { applyCrds, createTestNamespace, kubeFromEnv, requireEnv, sleep, waitFor, type TestNamespace } from '../../lib/index.js';
-import { prepareContext } from '../../../agent/src/upload/context-tar.js';
-import { uploadContext, waitForUploadSlot } from '../../../agent/src/upload/upload.js';
+import { prepareContext } from '@dsa/api/build-context';
+import { uploadContext, waitForUploadSlot } from '@dsa/api/build-context';
 import { createImageBuildController } from '../../../operator/src/controllers/imagebuild/controller.js';
 
 jest.setTimeout(360_000);

@@ -17,8 +17,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { API_VERSION, GROUP, IMAGEBUILD, LABELS, VERSION, type ImageBuild } from '@dsa/api';
 import { applyCrds, createBareRepo, createTestNamespace, kubeFromEnv, requireEnv, sleep, startGitServer, waitFor, type GitServer, type TestNamespace } from '../../lib/index.js';
-import { prepareContext } from '../../../agent/src/upload/context-tar.js';
-import { uploadContext, waitForUploadSlot } from '../../../agent/src/upload/upload.js';
+import { prepareContext } from '@dsa/api/build-context';
+import { uploadContext, waitForUploadSlot } from '@dsa/api/build-context';
 import { createImageBuildController } from '../../../operator/src/controllers/imagebuild/controller.js';
 import { createMetrics } from '../../../operator/src/server/metrics.js';
 

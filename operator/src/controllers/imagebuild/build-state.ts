@@ -7,7 +7,7 @@ import { KANIKO_CONTAINER } from '../../builders/kaniko.js';
 import { UPLOAD_CONTAINER } from '../../builders/receiver.js';
 import { apiErrorMessage, isForbidden } from '../../runtime/api-errors.js';
 // The forced-build comparison is part of the agent ↔ operator contract: one definition for both sides.
-export { isNewerRequest } from '../../../../agent/src/upload/protocol.js';
+export { isNewerRequest } from '@dsa/api/build-context';
 import { setCondition, removeCondition, type Condition } from '../../runtime/conditions.js';
 
 export type BuildPhaseName = (typeof BuildPhase)[keyof typeof BuildPhase];

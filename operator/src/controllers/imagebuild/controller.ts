@@ -7,7 +7,7 @@ import { ResourceInformer } from '../../runtime/informer.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { OperatorMetrics } from '../../server/metrics.js';
 import type { Logger } from '../../log.js';
-import { uploadContext } from '../../../../agent/src/upload/upload.js';
+import { uploadContext } from '@dsa/api/build-context';
 import { kubeImageBuildClients } from './clients.js';
 import { BUILD_POD_COMPONENT, type BuildPodConfig } from './desired-build-pod.js';
 import { ImageBuildReconciler, type ImageBuildReconcilerDeps } from './reconciler.js';

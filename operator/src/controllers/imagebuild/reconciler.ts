@@ -49,10 +49,8 @@ import type { ReconcileContext, Request, Result } from '../../runtime/controller
 import type { EventRecorder } from '../../runtime/events.js';
 import type { OperatorMetrics } from '../../server/metrics.js';
 import { silentLogger, type Logger } from '../../log.js';
-// The canonical tar + exec upload are the agent's; git contexts go through exactly the same path.
-// TODO(lead): move agent/src/upload's tar+exec parts into a package both sides depend on.
-import { prepareContext, type PreparedContext } from '../../../../agent/src/upload/context-tar.js';
-import type { UploadTarget } from '../../../../agent/src/upload/upload.js';
+// Git contexts go through exactly the same canonical tar + exec upload as the agent's uploads.
+import { prepareContext, type PreparedContext, type UploadTarget } from '@dsa/api/build-context';
 import { describeRetry, isNewerRequest, observeBuildPod, reasonForPhase, summarize, tailLines, type BuildPhaseName, type RetryStep } from './build-state.js';
 import { ANNOTATION_GENERATION, buildPodName, desiredBuildPod, validateBuildSpec, type BuildPodConfig } from './desired-build-pod.js';
 import type { ImageBuildClients } from './clients.js';
@@ -69,7 +67,7 @@ export interface GitSource {
   dispose(dir: string): Promise<void>;
 }
 
-/** Streams a tar into the build pod's upload container (agent/src/upload uploadContext by default). */
+/** Streams a tar into the build pod's upload container (uploadContext from @dsa/api/build-context by default). */
 export type ContextUploader = (target: UploadTarget, tar: AsyncIterable<Buffer | Uint8Array>) => Promise<void>;
 
 export interface ImageBuildReconcilerDeps {

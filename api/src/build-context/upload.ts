@@ -8,7 +8,7 @@
 // carries the receiver's exit code.
 import { Exec, CustomObjectsApi, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
-import { GROUP, IMAGEBUILD, VERSION } from '@dsa/api';
+import { GROUP, IMAGEBUILD, VERSION } from '../constants.js';
 
 import { RECEIVER_EXIT, UPLOAD_COMMAND } from './protocol.js';
 import { SlotTimeoutError, pollUploadSlot, type ImageBuildLike, type SlotExpectation, type UploadSlot, type UploadTarget } from './slot.js';

@@ -1,4 +1,4 @@
-// The exec contract between the uploader (agent/src/upload/upload.ts; the operator for git contexts) and
+// The exec contract between the uploader (upload.ts here: the agent, and the operator for git contexts) and
 // the build pod's receiver (operator/src/builders/receiver.ts): which container, which script, which exit
 // codes. One definition, imported by both sides, so the command the uploader runs and the path the
 // receiver writes cannot drift apart. Dependency-free on purpose (the operator bundles it).

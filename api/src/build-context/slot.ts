@@ -10,7 +10,7 @@
 //    operator started the forced build, Succeeded (and an AwaitingUpload pod) belong to an earlier one.
 //
 // No client-node import here: the CLI loads it lazily, and this module is on the `dsa deploy` path.
-import { BuildPhase } from '@dsa/api';
+import { BuildPhase } from '../constants.js';
 import { UPLOAD_CONTAINER, isNewerRequest } from './protocol.js';
 
 export interface UploadTarget {
