@@ -11,7 +11,7 @@
 # Usage: operator/build/build-image.sh [--no-push]
 # Env:   DSA_REGISTRY, DSA_NODE_IMAGE, DSA_HELM (from `test-e2e/cluster/ensure.sh node`, read from
 #        ~/.cache/dsa/cluster.env when unset); IMAGE_REPO (default $DSA_REGISTRY/dsa/operator);
-#        IMAGE_TAG (overrides the content tag, e.g. a git sha); KUBECTL_BIN (default: kubectl 1.33 on this machine);
+#        OPERATOR_IMAGE_TAG (overrides the content tag, e.g. a git sha); KUBECTL_BIN (default: kubectl 1.33 on this machine);
 #        BASE_IMAGE (default $DSA_NODE_IMAGE, else the Dockerfile's node:20-bookworm-slim).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,7 +57,7 @@ chmod -R a+rX "$ctx"
 chmod 755 "$ctx/bin/"*
 
 # 3. content tag: same inputs → same tag, so re-runs reuse the pushed image.
-tag=${IMAGE_TAG:-dev-$( (cd "$ctx" && find . -type f | LC_ALL=C sort | xargs sha256sum; sha256sum < "$REPO/operator/Dockerfile"; echo "${BASE_IMAGE:-${DSA_NODE_IMAGE:-}}") | sha256sum | cut -c1-12)}
+tag=${OPERATOR_IMAGE_TAG:-dev-$( (cd "$ctx" && find . -type f | LC_ALL=C sort | xargs sha256sum; sha256sum < "$REPO/operator/Dockerfile"; echo "${BASE_IMAGE:-${DSA_NODE_IMAGE:-}}") | sha256sum | cut -c1-12)}
 [ "$tag" != latest ] || die "refusing to tag :latest"
 ref=${IMAGE_REPO:-$DSA_REGISTRY/dsa/operator}:$tag
 
