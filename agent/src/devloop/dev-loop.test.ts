@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { session } from '../session/fake-kube.test-util.js';
-import { logDevPods, syncPaths, terminalDevPod } from './dev-loop.js';
+import { agentSyncSummary, logDevPods, syncPaths, terminalDevPod } from './dev-loop.js';
 
 const s = session('web', {
   dev: {
@@ -16,6 +16,13 @@ const tty = { stdin: true, stdout: true };
 describe('dev loop decisions', () => {
   it('names the sync paths that are not active yet', () => {
     expect(syncPaths(s)).toEqual(['./src:/app/src (api)']);
+  });
+
+  it('summarizes the attached agent for the SYNC column', () => {
+    expect(agentSyncSummary(s)).toBe('agent up, sync off (1 path)');
+    const two = session('t', { dev: { pods: [{ name: 'a', selector: { imageName: 'a' }, sync: [{ localPath: 'a', containerPath: '/a' }, { localPath: 'b', containerPath: '/b' }] }] } });
+    expect(agentSyncSummary(two)).toBe('agent up, sync off (2 paths)');
+    expect(agentSyncSummary(session('n', {}))).toBe('agent up, no sync paths');
   });
 
   it('opens a terminal only with a TTY on both ends, in the dev pod that configures one', () => {

@@ -19,6 +19,20 @@ export interface DevLoopDeps {
   portForward: PortForwardLike;
   terminal: TerminalIO;
   pollMs?: number;
+  /** Clock for the heartbeat (tests). */
+  now?: () => Date;
+}
+
+/** How often a running `dsa up` refreshes status.agentHeartbeatTime (the SYNC column's freshness). */
+export const HEARTBEAT_MS = 30_000;
+
+/**
+ * The SYNC printer column while `dsa up` runs: that an agent is connected, and what it syncs. File sync
+ * itself comes in a later release, so the paths are reported as off. Pure.
+ */
+export function agentSyncSummary(session: DevSession): string {
+  const n = (session.spec.dev?.pods ?? []).reduce((k, p) => k + (p.sync?.length ?? 0), 0);
+  return n === 0 ? 'agent up, no sync paths' : `agent up, sync off (${n} path${n === 1 ? '' : 's'})`;
 }
 
 /** `./src:/app (api)` for each sync path of each dev pod: file sync is not part of this release. Pure. */
@@ -51,6 +65,20 @@ export async function runDevLoop(ctx: CommandContext, kube: SessionKube, initial
 
   const sync = syncPaths(session);
   if (sync.length) ctx.log.warn(`file sync is not active yet (a later release): ${sync.join(', ')}`);
+
+  // ── heartbeat: the team sees in `kubectl get devsessions` that a developer's agent is attached ──
+  const now = deps.now ?? (() => new Date());
+  let lastBeat = 0;
+  const beat = async (): Promise<void> => {
+    lastBeat = now().getTime();
+    try {
+      await kube.applyAgentStatus(ref, { sync: agentSyncSummary(session), agentHeartbeatTime: now().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    } catch (e) {
+      // A user without update rights on devsessions/status still gets a working dev loop.
+      ctx.log.debug(`agent status: ${(e as Error)?.message ?? String(e)}`);
+    }
+  };
+  await beat();
 
   // ── port-forwards ──
   const forwarder = new PortForwarder({ portForward: deps.portForward, target: current, log: ctx.log });
@@ -115,6 +143,7 @@ export async function runDevLoop(ctx: CommandContext, kube: SessionKube, initial
           for (const p of s.status?.pods ?? []) ctx.log.info(`dev pod ${p.devPod}: ${p.pod}`);
         }
         syncLogs();
+        if (now().getTime() - lastBeat >= HEARTBEAT_MS) await beat();
       } catch (e) {
         ctx.log.debug(`reading the session: ${(e as Error)?.message ?? String(e)}`);
       }
@@ -141,6 +170,8 @@ export async function runDevLoop(ctx: CommandContext, kube: SessionKube, initial
     signal.removeEventListener('abort', onAbort);
     await forwarder.close();
     await poll;
+    // Detach: SSA without our fields removes them, so the SYNC column goes blank (no agent).
+    await kube.applyAgentStatus(ref, undefined).catch((e: unknown) => ctx.log.debug(`agent status: ${(e as Error)?.message ?? String(e)}`));
   }
   return exitCode;
 }

@@ -1,7 +1,7 @@
 // In-memory SessionKube for the session and dev-loop unit tests (not a test file itself).
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, type DevSession, type ImageBuild } from '@dsa/api';
-import type { SessionKube, SessionRef } from './kube.js';
+import type { AgentStatus, SessionKube, SessionRef } from './kube.js';
 
 const key = (r: SessionRef) => `${r.namespace}/${r.name}`;
 
@@ -29,6 +29,12 @@ export class FakeKube implements SessionKube {
     const stored: DevSession = { ...structuredClone(s), metadata: { ...s.metadata, generation: (prev?.metadata.generation ?? 0) + (changed ? 1 : 0) }, ...(prev?.status ? { status: prev.status } : {}) };
     this.sessions.set(key({ namespace: s.metadata.namespace!, name: s.metadata.name }), stored);
     return structuredClone(stored);
+  }
+  /** Agent status writes, in order (undefined = detached). */
+  agentStatus: Array<AgentStatus | undefined> = [];
+  async applyAgentStatus(ref: SessionRef, status: AgentStatus | undefined) {
+    this.calls.push(`agent-status ${key(ref)} ${status ? status.sync : '-'}`);
+    this.agentStatus.push(status && { ...status });
   }
   async getSession(ref: SessionRef) {
     const s = this.sessions.get(key(ref));

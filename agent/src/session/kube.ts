@@ -2,7 +2,7 @@
 // (apply order, waits, deletion) is unit-tested with an in-memory fake instead of module mocks.
 // client-node is imported lazily: it costs a few hundred milliseconds to load.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { AGENT_FIELD_MANAGER, ANNOTATIONS, DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type ImageBuild } from '@dsa/api';
+import { AGENT_FIELD_MANAGER, ANNOTATIONS, API_VERSION, DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type ImageBuild } from '@dsa/api';
 import { ClusterError } from '../errors.js';
 
 export interface SessionRef {
@@ -28,6 +28,18 @@ export interface SessionKube {
   requestBuild(ref: SessionRef, requestedAt: string): Promise<boolean>;
   listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>;
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /**
+   * SSA of the status fields the agent owns (`sync`, `agentHeartbeatTime`) as `dsa-agent` through
+   * /status; `undefined` removes them (SSA drops fields a manager stops sending). The operator never
+   * sets these, so the two managers don't fight.
+   */
+  applyAgentStatus(ref: SessionRef, status: AgentStatus | undefined): Promise<void>;
+}
+
+/** What `kubectl get devsessions` shows about the developer's agent. */
+export interface AgentStatus {
+  sync: string;
+  agentHeartbeatTime: string;
 }
 
 export const statusCode = (e: unknown): number | undefined => {
@@ -118,6 +130,17 @@ export async function createSessionKube(kc: KubeConfig): Promise<SessionKube> {
       )) as DevSession;
     },
     getSession: (ref) => orUndefined(custom.getNamespacedCustomObject(sessionPath(ref)) as Promise<DevSession>),
+    async applyAgentStatus(ref, status) {
+      await custom.patchNamespacedCustomObjectStatus(
+        {
+          ...sessionPath(ref),
+          body: { apiVersion: API_VERSION, kind: DEVSESSION.kind, metadata: { name: ref.name, namespace: ref.namespace }, status: status ?? {} },
+          fieldManager: AGENT_FIELD_MANAGER,
+          force: true,
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      );
+    },
     async setKeepDeployments(ref, keep) {
       await custom.patchNamespacedCustomObject(
         { ...sessionPath(ref), body: { spec: { keepDeployments: keep } } },

@@ -202,11 +202,19 @@ describe('dsa CLI against a real cluster with the operator running', () => {
       for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${localPort}/n${i}`)).status).toBe(200);
       // Logs of the dev pod stream to stdout with the [pod/container] prefix.
       await waitFor('log lines from dsa up', async () => /\[node-kubectl-[^/]+\/app\] listening on :3000/.test(stdout), { timeoutMs: 30_000, intervalMs: 250 });
+      // The team's view shows the attached agent (SYNC column) with a fresh heartbeat.
+      const attached = (await getSession())?.status;
+      expect(attached?.sync).toMatch(/^agent up, /);
+      expect(Date.now() - Date.parse(attached?.agentHeartbeatTime ?? '')).toBeLessThan(60_000);
     } finally {
       child.kill('SIGINT');
     }
     expectExit({ code: (await exited) ?? -1, stdout, stderr }, 130);
-    expect((await getSession())?.status?.phase).toBe('Ready');
+    const detached = (await getSession())?.status;
+    expect(detached?.phase).toBe('Ready');
+    // Detached: the agent's status fields are gone; the operator's are untouched.
+    expect(detached?.sync).toBeUndefined();
+    expect(detached?.agentHeartbeatTime).toBeUndefined();
     // The forward is gone with the process.
     await expect(fetch(`http://127.0.0.1:${localPort}/`)).rejects.toThrow();
   });
