@@ -1,6 +1,6 @@
 // Helpers shared by the v1beta and v2beta1 normalizers.
 import path from 'node:path';
-import type { ConfigWarning, DevPodConfig, HelmChartRef, PodSelector, SourcePos } from '../../../api/src/model/project.js';
+import type { ConfigWarning, DependencyConfig, DevPodConfig, GitSource, HelmChartRef, KanikoOptions, PodSelector, SourcePos, SyncConfig } from '../../../api/src/model/project.js';
 import { ConfigError } from './errors.js';
 import { fmtPath, type Seg } from './paths.js';
 import type { FileReader } from './types.js';
@@ -146,4 +146,78 @@ export function selectorName(sel: PodSelector, fallback: string): string {
   }
   if (sel.imageSelector) return sel.imageSelector.replace(/^.*\//, '').replace(/[:@].*$/, '');
   return fallback;
+}
+
+/** Commands a sync runs in the container after a batch of uploads. */
+export type SyncUploadExec = NonNullable<NonNullable<SyncConfig['onUpload']>['exec']>;
+
+/**
+ * A sync entry's options that v1beta and v2beta1 spell alike. The schemas differ in how the paths
+ * are written (v1beta localSubPath/containerPath, v2beta1 a "local:remote" spec) and in where the
+ * upload commands live (v1beta onUpload.execRemote.onBatch, v2beta1 onUpload.exec), so the caller
+ * resolves those and passes them in. `segs` is the entry's own path, e.g. dev.sync[0].
+ */
+export function syncOptions(ctx: NormCtx, s: Obj, segs: Seg[], localPath: string, containerPath: string, uploadExec: (onUpload: Obj) => SyncUploadExec | undefined): SyncConfig {
+  const sc: SyncConfig = {
+    localPath,
+    containerPath,
+    excludePaths: strs(s.excludePaths) ?? [],
+    downloadExcludePaths: strs(s.downloadExcludePaths) ?? [],
+    uploadExcludePaths: strs(s.uploadExcludePaths) ?? [],
+    disableDownload: bool(s.disableDownload) ?? false,
+    disableUpload: bool(s.disableUpload) ?? false,
+  };
+  if (str(s.initialSync)) sc.initialSync = s.initialSync as SyncConfig['initialSync'];
+  if (bool(s.waitInitialSync) !== undefined) sc.waitInitialSync = s.waitInitialSync as boolean;
+  if (bool(s.polling) !== undefined) sc.polling = s.polling as boolean;
+  const bw = obj(s.bandwidthLimits);
+  if (bw) sc.bandwidthLimits = { ...(num(bw.download) !== undefined ? { download: bw.download as number } : {}), ...(num(bw.upload) !== undefined ? { upload: bw.upload as number } : {}) };
+  const up = obj(s.onUpload);
+  if (up) {
+    const exec = uploadExec(up);
+    sc.onUpload = { ...(bool(up.restartContainer) !== undefined ? { restartContainer: up.restartContainer as boolean } : {}), ...(exec?.length ? { exec } : {}) };
+  }
+  // The exclude files are read after normalization; their lines are appended to these lists.
+  for (const [key, into] of [
+    ['excludeFile', sc.excludePaths],
+    ['downloadExcludeFile', sc.downloadExcludePaths],
+    ['uploadExcludeFile', sc.uploadExcludePaths],
+  ] as const) {
+    const f = str(s[key]);
+    if (f) ctx.excludeFiles.push({ abs: path.resolve(ctx.dir, f), into, pos: posAt(ctx, s, key), path: fmtPath([...segs, key]) });
+  }
+  return sc;
+}
+
+/** A git repository as both schemas write it: the URL with branch/tag/revision/subPath beside it in `o`. */
+export function gitSource(o: Obj, url: string): GitSource {
+  return {
+    url,
+    ...(str(o.branch) ? { branch: o.branch as string } : {}),
+    ...(str(o.tag) ? { tag: o.tag as string } : {}),
+    ...(str(o.revision) ? { revision: o.revision as string } : {}),
+    ...(str(o.subPath) ? { subPath: o.subPath as string } : {}),
+  };
+}
+
+/** A dependency's source; exactly one of `p` (a local folder, its subPath inside it) and `git` is set. */
+export function dependencySource(ctx: NormCtx, o: Obj, p: string | undefined, git: string | undefined): DependencyConfig['source'] {
+  return p ? { path: path.resolve(ctx.dir, p, str(o.subPath) ?? '.') } : { git: gitSource(o, git as string) };
+}
+
+/** An image's kaniko options; the args are taken from the first of `argsKeys` that is set (v1beta also reads `flags`). */
+export function kanikoOptions(kaniko: Obj | undefined, argsKeys: readonly string[] = ['args']): KanikoOptions {
+  const k: KanikoOptions = {};
+  if (!kaniko) return k;
+  if (bool(kaniko.cache) !== undefined) k.cache = kaniko.cache as boolean;
+  if (bool(kaniko.insecure) !== undefined) k.insecure = kaniko.insecure as boolean;
+  if (str(kaniko.namespace)) k.namespace = kaniko.namespace as string;
+  if (str(kaniko.pullSecret)) k.pullSecret = kaniko.pullSecret as string;
+  const args = argsKeys.map((key) => strs(kaniko[key])).find((a) => a !== undefined);
+  if (args) k.args = args;
+  if (str(kaniko.image)) k.image = kaniko.image as string;
+  if (str(kaniko.snapshotMode)) k.snapshotMode = kaniko.snapshotMode as string;
+  const res = obj(kaniko.resources);
+  if (res) k.resources = { ...(strMap(res.requests) ? { requests: strMap(res.requests) } : {}), ...(strMap(res.limits) ? { limits: strMap(res.limits) } : {}) };
+  return k;
 }

@@ -9,27 +9,27 @@ import type {
   DevPodConfig,
   HookConfig,
   ImageConfig,
-  KanikoOptions,
   PodSelector,
   PortMapping,
-  SyncConfig,
 } from '../../../api/src/model/project.js';
 import {
   bool,
   chartRef,
+  dependencySource,
   dnsName,
   fail,
   imageSelectorToSelector,
+  kanikoOptions,
   num,
   obj,
   objs,
   PodGroups,
-  posAt,
   ref,
   selectorName,
   str,
   strMap,
   strs,
+  syncOptions,
   warn,
   type NormCtx,
   type Obj,
@@ -64,19 +64,7 @@ function normImages(ctx: NormCtx, images: Obj | undefined): ImageConfig[] {
     const kaniko = obj(build.kaniko);
     const custom = obj(build.custom);
     const options = obj(kaniko?.options) ?? obj(docker?.options) ?? {};
-    const k: KanikoOptions = {};
-    if (kaniko) {
-      if (bool(kaniko.cache) !== undefined) k.cache = kaniko.cache as boolean;
-      if (bool(kaniko.insecure) !== undefined) k.insecure = kaniko.insecure as boolean;
-      if (str(kaniko.namespace)) k.namespace = kaniko.namespace as string;
-      if (str(kaniko.pullSecret)) k.pullSecret = kaniko.pullSecret as string;
-      const args = strs(kaniko.args) ?? strs(kaniko.flags);
-      if (args) k.args = args;
-      if (str(kaniko.image)) k.image = kaniko.image as string;
-      if (str(kaniko.snapshotMode)) k.snapshotMode = kaniko.snapshotMode as string;
-      const res = obj(kaniko.resources);
-      if (res) k.resources = { ...(strMap(res.requests) ? { requests: strMap(res.requests) } : {}), ...(strMap(res.limits) ? { limits: strMap(res.limits) } : {}) };
-    }
+    const k = kanikoOptions(kaniko, ['args', 'flags']);
     const dockerfileRel = str(img.dockerfile) ?? './Dockerfile';
     const contextRel = str(img.context) ?? './';
     const disabled = bool(build.disabled) ?? false;
@@ -235,36 +223,11 @@ function normDev(ctx: NormCtx, dev: Obj, images: Obj | undefined, version: numbe
     const segs: Seg[] = ['dev', 'sync', i];
     const pod = podFor(s, segs, `sync-${i}`);
     const localRel = str(s.localSubPath) ?? '.';
-    const sc: SyncConfig = {
-      localPath: ref(ctx, s, s.localSubPath !== undefined ? 'localSubPath' : undefined, [...segs, 'localSubPath'], localRel, 'any', 'sync folder'),
-      containerPath: str(s.containerPath) ?? '.',
-      excludePaths: strs(s.excludePaths) ?? [],
-      downloadExcludePaths: strs(s.downloadExcludePaths) ?? [],
-      uploadExcludePaths: strs(s.uploadExcludePaths) ?? [],
-      disableDownload: bool(s.disableDownload) ?? false,
-      disableUpload: bool(s.disableUpload) ?? false,
-    };
-    if (str(s.initialSync)) sc.initialSync = s.initialSync as SyncConfig['initialSync'];
-    if (bool(s.waitInitialSync) !== undefined) sc.waitInitialSync = s.waitInitialSync as boolean;
-    if (bool(s.polling) !== undefined) sc.polling = s.polling as boolean;
-    const bw = obj(s.bandwidthLimits);
-    if (bw) sc.bandwidthLimits = { ...(num(bw.download) !== undefined ? { download: bw.download as number } : {}), ...(num(bw.upload) !== undefined ? { upload: bw.upload as number } : {}) };
-    const up = obj(s.onUpload);
-    if (up) {
+    const localPath = ref(ctx, s, s.localSubPath !== undefined ? 'localSubPath' : undefined, [...segs, 'localSubPath'], localRel, 'any', 'sync folder');
+    const sc = syncOptions(ctx, s, segs, localPath, str(s.containerPath) ?? '.', (up) => {
       const batch = obj(obj(up.execRemote)?.onBatch);
-      sc.onUpload = {
-        ...(bool(up.restartContainer) !== undefined ? { restartContainer: up.restartContainer as boolean } : {}),
-        ...(batch && str(batch.command) ? { exec: [{ command: batch.command as string, args: strs(batch.args) ?? [] }] } : {}),
-      };
-    }
-    for (const [key, into] of [
-      ['excludeFile', sc.excludePaths],
-      ['downloadExcludeFile', sc.downloadExcludePaths],
-      ['uploadExcludeFile', sc.uploadExcludePaths],
-    ] as const) {
-      const f = str(s[key]);
-      if (f) ctx.excludeFiles.push({ abs: path.resolve(ctx.dir, f), into, pos: posAt(ctx, s, key), path: `dev.sync[${i}].${key}` });
-    }
+      return batch && str(batch.command) ? [{ command: batch.command as string, args: strs(batch.args) ?? [] }] : undefined;
+    });
     pod.sync.push(sc);
   });
 
@@ -348,17 +311,7 @@ function normDependencies(ctx: NormCtx, list: Obj[]): { deps: DependencyConfig[]
     for (const v of objs(d.vars)) vars[String(v.name)] = str(v.value) ?? '';
     const dep: DependencyConfig = {
       name: str(d.name) ?? depName({ ...(p ? { path: p } : {}), ...(git ? { git } : {}), ...(str(src.subPath) ? { subPath: src.subPath as string } : {}) }),
-      source: p
-        ? { path: path.resolve(ctx.dir, p, str(src.subPath) ?? '.') }
-        : {
-            git: {
-              url: git as string,
-              ...(str(src.branch) ? { branch: src.branch as string } : {}),
-              ...(str(src.tag) ? { tag: src.tag as string } : {}),
-              ...(str(src.revision) ? { revision: src.revision as string } : {}),
-              ...(str(src.subPath) ? { subPath: src.subPath as string } : {}),
-            },
-          },
+      source: dependencySource(ctx, src, p, git),
       skipBuild: bool(d.skipBuild) ?? false,
       vars,
       ignoreDependencies: bool(d.ignoreDependencies) ?? false,

@@ -1,9 +1,8 @@
 // DevSpace 6 (`version: v2beta1`) → ProjectConfig pieces.
-import path from 'node:path';
-import type { DependencyConfig, DeploymentConfig, DevConfig, DevPodConfig, HelmChartRef, HookConfig, ImageConfig, KanikoOptions, PodSelector, PortMapping, SyncConfig } from '../../../api/src/model/project.js';
-import { bool, chartRef, fail, imageSelectorToSelector, num, obj, objs, posAt, ref, str, strMap, strs, warn, type NormCtx, type Obj } from './normalize-common.js';
+import type { DependencyConfig, DeploymentConfig, DevConfig, DevPodConfig, HelmChartRef, HookConfig, ImageConfig, PodSelector, PortMapping, SyncConfig } from '../../../api/src/model/project.js';
+import { bool, chartRef, dependencySource, fail, gitSource, imageSelectorToSelector, kanikoOptions, num, obj, objs, ref, str, strMap, strs, syncOptions, warn, type NormCtx, type Obj } from './normalize-common.js';
 import { depName, type NormalizedPieces } from './normalize-v1beta.js';
-import { fmtPath, type Seg } from './paths.js';
+import type { Seg } from './paths.js';
 import { parsePortSpec } from './ports.js';
 
 function normImages(ctx: NormCtx, images: Obj): ImageConfig[] {
@@ -11,18 +10,7 @@ function normImages(ctx: NormCtx, images: Obj): ImageConfig[] {
     const img = obj(raw) ?? {};
     const segs: Seg[] = ['images', name];
     const kaniko = obj(img.kaniko);
-    const k: KanikoOptions = {};
-    if (kaniko) {
-      if (bool(kaniko.cache) !== undefined) k.cache = kaniko.cache as boolean;
-      if (bool(kaniko.insecure) !== undefined) k.insecure = kaniko.insecure as boolean;
-      if (str(kaniko.namespace)) k.namespace = kaniko.namespace as string;
-      if (str(kaniko.pullSecret)) k.pullSecret = kaniko.pullSecret as string;
-      if (strs(kaniko.args)) k.args = strs(kaniko.args);
-      if (str(kaniko.image)) k.image = kaniko.image as string;
-      if (str(kaniko.snapshotMode)) k.snapshotMode = kaniko.snapshotMode as string;
-      const res = obj(kaniko.resources);
-      if (res) k.resources = { ...(strMap(res.requests) ? { requests: strMap(res.requests) } : {}), ...(strMap(res.limits) ? { limits: strMap(res.limits) } : {}) };
-    }
+    const k = kanikoOptions(kaniko);
     const engines = ['docker', 'buildKit', 'kaniko', 'custom'].filter((e) => img[e] !== undefined);
     if (engines.length > 1) fail(ctx, img, engines[1], [...segs, engines[1] as string], `only one build engine per image (also has ${engines[0]})`);
     const custom = obj(img.custom);
@@ -68,16 +56,7 @@ async function normDeployments(ctx: NormCtx, deployments: Obj): Promise<Deployme
       // DevSpace 6: a helm deployment without a chart uses the component chart.
       if (!chart || (!str(chart.name) && !str(chart.path) && !str(chart.git))) chartRefV = { component: true };
       else if (str(chart.git)) {
-        chartRefV = {
-          git: {
-            url: chart.git as string,
-            ...(str(chart.branch) ? { branch: chart.branch as string } : {}),
-            ...(str(chart.tag) ? { tag: chart.tag as string } : {}),
-            ...(str(chart.revision) ? { revision: chart.revision as string } : {}),
-            ...(str(chart.subPath) ? { subPath: chart.subPath as string } : {}),
-          },
-          ...(str(chart.version) ? { version: chart.version as string } : {}),
-        };
+        chartRefV = { git: gitSource(chart, chart.git as string), ...(str(chart.version) ? { version: chart.version as string } : {}) };
       } else if (str(chart.path)) chartRefV = { path: ref(ctx, chart, 'path', [...hs, 'chart', 'path'], chart.path as string, 'dir', 'chart folder') };
       else chartRefV = await chartRef(ctx, chart, [...hs, 'chart']);
       out.push({
@@ -124,34 +103,8 @@ function syncs(ctx: NormCtx, list: unknown, segs: Seg[]): SyncConfig[] {
     if (parts.length > 2) fail(ctx, s, 'path', [...ss, 'path'], `${JSON.stringify(spec)} is not a sync path (want "local:remote")`);
     const local = parts[0] || '.';
     const remote = parts[1] || '.';
-    const sc: SyncConfig = {
-      localPath: ref(ctx, s, s.path !== undefined ? 'path' : undefined, [...ss, 'path'], local, 'any', 'sync folder'),
-      containerPath: remote,
-      excludePaths: strs(s.excludePaths) ?? [],
-      downloadExcludePaths: strs(s.downloadExcludePaths) ?? [],
-      uploadExcludePaths: strs(s.uploadExcludePaths) ?? [],
-      disableDownload: bool(s.disableDownload) ?? false,
-      disableUpload: bool(s.disableUpload) ?? false,
-    };
-    if (str(s.initialSync)) sc.initialSync = s.initialSync as SyncConfig['initialSync'];
-    if (bool(s.waitInitialSync) !== undefined) sc.waitInitialSync = s.waitInitialSync as boolean;
-    if (bool(s.polling) !== undefined) sc.polling = s.polling as boolean;
-    const bw = obj(s.bandwidthLimits);
-    if (bw) sc.bandwidthLimits = { ...(num(bw.download) !== undefined ? { download: bw.download as number } : {}), ...(num(bw.upload) !== undefined ? { upload: bw.upload as number } : {}) };
-    const up = obj(s.onUpload);
-    if (up) {
-      const exec = objs(up.exec).map((e) => ({ command: String(e.command), args: strs(e.args) ?? [] }));
-      sc.onUpload = { ...(bool(up.restartContainer) !== undefined ? { restartContainer: up.restartContainer as boolean } : {}), ...(exec.length ? { exec } : {}) };
-    }
-    for (const [key, into] of [
-      ['excludeFile', sc.excludePaths],
-      ['downloadExcludeFile', sc.downloadExcludePaths],
-      ['uploadExcludeFile', sc.uploadExcludePaths],
-    ] as const) {
-      const f = str(s[key]);
-      if (f) ctx.excludeFiles.push({ abs: path.resolve(ctx.dir, f), into, pos: posAt(ctx, s, key), path: fmtPath([...ss, key]) });
-    }
-    return sc;
+    const localPath = ref(ctx, s, s.path !== undefined ? 'path' : undefined, [...ss, 'path'], local, 'any', 'sync folder');
+    return syncOptions(ctx, s, ss, localPath, remote, (up) => objs(up.exec).map((e) => ({ command: String(e.command), args: strs(e.args) ?? [] })));
   });
 }
 
@@ -237,17 +190,7 @@ function normDependencies(ctx: NormCtx, deps: Obj): { deps: DependencyConfig[]; 
     if (profiles.length > 1) warn(ctx, d, 'profiles', [...segs, 'profiles'], `only the first profile (${profiles[0]}) is applied to dependencies`);
     const dep: DependencyConfig = {
       name: name || depName({ ...(p ? { path: p } : {}), ...(git ? { git } : {}) }),
-      source: p
-        ? { path: path.resolve(ctx.dir, p, str(d.subPath) ?? '.') }
-        : {
-            git: {
-              url: git as string,
-              ...(str(d.branch) ? { branch: d.branch as string } : {}),
-              ...(str(d.tag) ? { tag: d.tag as string } : {}),
-              ...(str(d.revision) ? { revision: d.revision as string } : {}),
-              ...(str(d.subPath) ? { subPath: d.subPath as string } : {}),
-            },
-          },
+      source: dependencySource(ctx, d, p, git),
       skipBuild: false,
       vars: strMap(d.vars) ?? {},
       ignoreDependencies: bool(d.ignoreDependencies) ?? false,

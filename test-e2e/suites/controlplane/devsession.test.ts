@@ -5,54 +5,34 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type DevSessionSpec, type ImageBuild } from '@dsa/api';
-import { EventRecorder, eventSinkFromApi, isNotFound, type Condition } from '../../../operator/src/runtime/index.js';
-import { createDevSessionController, type DevSessionControllerBundle } from '../../../operator/src/controllers/devsession/controller.js';
+import { EventRecorder, eventSinkFromApi, isNotFound } from '../../../operator/src/runtime/index.js';
 import { ClientNodeDevSessionKube } from '../../../operator/src/controllers/devsession/kube.js';
-import { applyCrds, createTestNamespace, kubeFromEnv, waitFor, sleep, type TestNamespace } from '../../lib/index.js';
+import { sessionCondition as cond, startDevSessionHarness, type DevSessionHarness } from '../../lib/devsession-harness.js';
+import { waitFor, sleep } from '../../lib/index.js';
 
 jest.setTimeout(120_000);
 
-let kc: k8s.KubeConfig;
-let custom: k8s.CustomObjectsApi;
-let objects: k8s.KubernetesObjectApi;
-let ns: TestNamespace;
-let bundle: DevSessionControllerBundle;
+let h: DevSessionHarness;
 /** apply() calls per object name: proves a rejected manifest is not retried in a loop. */
 const applyCalls = new Map<string, number>();
 
 beforeAll(async () => {
-  kc = kubeFromEnv();
-  custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  // kubectl server-side apply: client-node's typed serializer would strip the CRDs' enums and CEL rules.
-  await applyCrds();
-  ns = await createTestNamespace(kc, 'dsa-ds');
-  const real = new ClientNodeDevSessionKube(kc);
-  const kube = Object.assign(Object.create(real) as ClientNodeDevSessionKube, {
-    apply: <T extends k8s.KubernetesObject>(o: T) => {
-      const n = o.metadata?.name ?? '';
-      applyCalls.set(n, (applyCalls.get(n) ?? 0) + 1);
-      return real.apply(o);
-    },
+  h = await startDevSessionHarness('dsa-ds', (kc) => {
+    const real = new ClientNodeDevSessionKube(kc);
+    const kube = Object.assign(Object.create(real) as ClientNodeDevSessionKube, {
+      apply: <T extends k8s.KubernetesObject>(o: T) => {
+        const n = o.metadata?.name ?? '';
+        applyCalls.set(n, (applyCalls.get(n) ?? 0) + 1);
+        return real.apply(o);
+      },
+    });
+    const events = new EventRecorder({ sink: eventSinkFromApi(kc.makeApiClient(k8s.EventsV1Api)), reportingInstance: 'e2e' });
+    return { kube, events, workers: 2 };
   });
-  const events = new EventRecorder({ sink: eventSinkFromApi(kc.makeApiClient(k8s.EventsV1Api)), reportingInstance: 'e2e' });
-  bundle = createDevSessionController({ kc, namespace: ns.name, kube, events, workers: 2 });
-  for (const inf of Object.values(bundle.informers)) inf.start();
-  for (const inf of Object.values(bundle.informers)) expect(await inf.waitForSync(30_000)).toBe(true);
-  bundle.controller.start();
 });
 
 afterAll(async () => {
-  await bundle?.controller.stop(5_000);
-  for (const inf of Object.values(bundle?.informers ?? {})) await inf.stop();
-  // Finalizers would block namespace deletion once the controller is gone.
-  const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name }).catch(() => ({ items: [] }))) as { items: DevSession[] };
-  for (const s of list.items) {
-    await custom
-      .patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, name: s.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))
-      .catch(() => undefined);
-  }
-  await ns?.cleanup();
+  await h?.close();
 });
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────
@@ -61,37 +41,26 @@ const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 
 const svc = (name: string, port = 80) => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}}\nspec: {ports: [{port: ${port}}], selector: {app: ${name}}}\n`;
 
 async function createSession(name: string, spec: Partial<DevSessionSpec>): Promise<void> {
-  await custom.createNamespacedCustomObject({
+  await h.custom.createNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
     plural: DEVSESSION.plural,
-    namespace: ns.name,
+    namespace: h.ns.name,
     body: { apiVersion: `${GROUP}/${VERSION}`, kind: DEVSESSION.kind, metadata: { name }, spec: { project: name, ...spec } },
   });
 }
 
-async function getSession(name: string): Promise<DevSession | undefined> {
-  try {
-    return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, name })) as DevSession;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
 async function patchSpec(name: string, spec: Partial<DevSessionSpec>): Promise<void> {
-  await custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, name, body: { spec } },
+  await h.custom.patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: h.ns.name, name, body: { spec } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
 }
 
-const cond = (s: DevSession | undefined, type: string) => (s?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
-
 /** Wait until the session's Ready/Stalled condition is True for its current generation. */
 function waitCondition(name: string, type: 'Ready' | 'Stalled', timeoutMs = 30_000): Promise<DevSession> {
   return waitFor(`${name} ${type}=True`, async () => {
-    const s = await getSession(name);
+    const s = await h.getSession(name);
     const c = cond(s, type);
     return c?.status === 'True' && c.observedGeneration === s?.metadata.generation ? s : undefined;
   }, { timeoutMs, intervalMs: 200 });
@@ -99,7 +68,7 @@ function waitCondition(name: string, type: 'Ready' | 'Stalled', timeoutMs = 30_0
 
 async function exists(apiVersion: string, kind: string, name: string): Promise<k8s.KubernetesObject | undefined> {
   try {
-    return await objects.read({ apiVersion, kind, metadata: { name, namespace: ns.name } });
+    return await h.objects.read({ apiVersion, kind, metadata: { name, namespace: h.ns.name } });
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
@@ -124,7 +93,7 @@ describe('DevSession reconciler against a real apiserver', () => {
     // Spec change: basic-b and the Service disappear from the manifests → pruned; conditions follow generation 2.
     await patchSpec('basic', { deployments: [{ name: 'cfg', kubectl: { manifests: [cm('basic-a')] } }] });
     const s2 = await waitFor('generation 2 Ready', async () => {
-      const s = await getSession('basic');
+      const s = await h.getSession('basic');
       const r = cond(s, 'Ready');
       return s?.metadata.generation === 2 && r?.status === 'True' && r.observedGeneration === 2 ? s : undefined;
     });
@@ -137,7 +106,7 @@ describe('DevSession reconciler against a real apiserver', () => {
   it('a session waits for its dependency to be Ready; the dependency is applied first', async () => {
     await createSession('dep-b', { dependencies: [{ name: 'dep-a' }], deployments: [{ name: 'b', kubectl: { manifests: [cm('dep-b-cfg')] } }] });
     const waiting = await waitFor('dep-b waiting', async () => {
-      const s = await getSession('dep-b');
+      const s = await h.getSession('dep-b');
       return cond(s, 'Reconciling')?.reason === 'WaitingForDependencies' ? s : undefined;
     });
     expect(waiting.status).toMatchObject({ phase: 'Pending', dependencies: [{ name: 'dep-a', ready: false, message: 'not found' }] });
@@ -180,25 +149,25 @@ describe('DevSession reconciler against a real apiserver', () => {
     // No ImageBuild controller runs here: play its part by reporting success on the child.
     const ib = await waitFor('ImageBuild tags-api', async () => {
       try {
-        return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: ns.name, name: 'tags-api' })) as ImageBuild;
+        return (await h.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: h.ns.name, name: 'tags-api' })) as ImageBuild;
       } catch {
         return undefined;
       }
     });
     expect(ib.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'DevSession', name: 'tags', controller: true });
-    expect((await getSession('tags'))?.status?.phase).toBe('Building');
+    expect((await h.getSession('tags'))?.status?.phase).toBe('Building');
     const tag = ib.spec.tag!;
     expect(tag).toMatch(/^dsa-/);
-    await custom.patchNamespacedCustomObjectStatus(
+    await h.custom.patchNamespacedCustomObjectStatus(
       {
-        group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: ns.name, name: 'tags-api',
+        group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: h.ns.name, name: 'tags-api',
         body: { status: { observedGeneration: ib.metadata.generation, phase: 'Succeeded', tag, image: `${repo}:${tag}`, digest: 'sha256:' + 'd'.repeat(64) } },
       },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     // Rollouts never finish without a kubelet; wait until everything is applied.
     const s = await waitFor('all workloads applied', async () => {
-      const x = await getSession('tags');
+      const x = await h.getSession('tags');
       return x?.status?.inventory?.length === manifests.length ? x : undefined;
     });
     expect(s.status).toMatchObject({ imagesBuilt: '1/1', images: [{ name: 'api', imageBuild: 'tags-api', phase: 'Succeeded', image: `${repo}:${tag}` }] });
@@ -239,11 +208,11 @@ describe('DevSession reconciler against a real apiserver', () => {
     await sleep(1_500);
     const calls = applyCalls.get('rej-svc') ?? 0;
     expect(calls).toBeLessThanOrEqual(2);
-    const rv = (await getSession('rejected'))?.metadata.resourceVersion;
+    const rv = (await h.getSession('rejected'))?.metadata.resourceVersion;
     await sleep(6_000);
     expect(applyCalls.get('rej-svc')).toBe(calls);
-    expect((await getSession('rejected'))?.metadata.resourceVersion).toBe(rv);
-    const warnings = await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns.name, fieldSelector: 'regarding.name=rejected' });
+    expect((await h.getSession('rejected'))?.metadata.resourceVersion).toBe(rv);
+    const warnings = await h.kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: h.ns.name, fieldSelector: 'regarding.name=rejected' });
     expect(warnings.items.filter((e) => e.type === 'Warning' && e.reason === 'ManifestRejected')).toHaveLength(1);
 
     await patchSpec('rejected', { deployments: [{ name: 'bad', kubectl: { manifests: [cm('rej-ok'), svc('rej-svc', 8080)] } }] });
@@ -257,8 +226,8 @@ describe('DevSession reconciler against a real apiserver', () => {
     await createSession('keep', { keepDeployments: true, deployments: [{ name: 'x', kubectl: { manifests: [cm('keep-cfg')] } }] });
     await waitCondition('del', 'Ready');
     await waitCondition('keep', 'Ready');
-    for (const name of ['del', 'keep']) await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, name });
-    await waitFor('sessions gone (finalizer removed)', async () => !(await getSession('del')) && !(await getSession('keep')));
+    for (const name of ['del', 'keep']) await h.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: h.ns.name, name });
+    await waitFor('sessions gone (finalizer removed)', async () => !(await h.getSession('del')) && !(await h.getSession('keep')));
     await waitFor('del objects deleted', async () => !(await exists('v1', 'ConfigMap', 'del-cfg')) && !(await exists('v1', 'Service', 'del-svc')));
     expect(await exists('v1', 'ConfigMap', 'keep-cfg')).toBeDefined();
   });

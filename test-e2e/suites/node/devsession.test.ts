@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { DEVSESSION, GROUP, VERSION, type DevSession, type DevSessionSpec } from '@dsa/api';
-import { isNotFound, type Condition } from '../../../operator/src/runtime/index.js';
-import { createDevSessionController, type DevSessionControllerBundle } from '../../../operator/src/controllers/devsession/controller.js';
+import { DEVSESSION, GROUP, VERSION, type DevSessionSpec } from '@dsa/api';
+import { isNotFound } from '../../../operator/src/runtime/index.js';
 import { renderComponentChart } from '../../../operator/src/deploy/component-chart.js';
 import { HelmRenderer } from '../../../operator/src/deploy/helm.js';
-import { applyCrds, createTestNamespace, kubeFromEnv, REPO_ROOT, requireEnv, waitFor, type TestNamespace } from '../../lib/index.js';
+import { sessionCondition as cond, startDevSessionHarness, type DevSessionHarness } from '../../lib/devsession-harness.js';
+import { REPO_ROOT, requireEnv, waitFor } from '../../lib/index.js';
 
 jest.setTimeout(300_000);
 
@@ -26,38 +26,20 @@ const env = requireEnv('testImage', 'helm');
 const testRepo = env.testImage.slice(0, env.testImage.lastIndexOf(':'));
 const testTag = env.testImage.slice(env.testImage.lastIndexOf(':') + 1);
 
-let kc: k8s.KubeConfig;
-let custom: k8s.CustomObjectsApi;
+let h: DevSessionHarness;
 let core: k8s.CoreV1Api;
-let objects: k8s.KubernetesObjectApi;
-let ns: TestNamespace;
-let bundle: DevSessionControllerBundle;
 let work: string;
 
 beforeAll(async () => {
-  kc = kubeFromEnv();
-  custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  await applyCrds();
-  ns = await createTestNamespace(kc, 'e2e-ds');
-  work = await mkdtemp(join(tmpdir(), 'dsa-e2e-ds-'));
-  bundle = createDevSessionController({ kc, namespace: ns.name, helm: new HelmRenderer({ helmPath: env.helm, workDir: work }), workDir: work, rolloutPollMs: 2_000, workers: 2 });
-  for (const inf of Object.values(bundle.informers)) inf.start();
-  for (const inf of Object.values(bundle.informers)) expect(await inf.waitForSync(30_000)).toBe(true);
-  bundle.controller.start();
+  h = await startDevSessionHarness('e2e-ds', async () => {
+    work = await mkdtemp(join(tmpdir(), 'dsa-e2e-ds-'));
+    return { helm: new HelmRenderer({ helmPath: env.helm, workDir: work }), workDir: work, rolloutPollMs: 2_000, workers: 2 };
+  });
+  core = h.kc.makeApiClient(k8s.CoreV1Api);
 });
 
 afterAll(async () => {
-  await bundle?.controller.stop(5_000);
-  for (const inf of Object.values(bundle?.informers ?? {})) await inf.stop();
-  const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name }).catch(() => ({ items: [] }))) as { items: DevSession[] };
-  for (const s of list.items) {
-    await custom
-      .patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, name: s.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))
-      .catch(() => undefined);
-  }
-  await ns?.cleanup();
+  await h?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -104,17 +86,6 @@ spec:
       - {name: main, image: ${testRepo}, command: [sleep, '3600']}
 `;
 
-async function getSession(name: string): Promise<DevSession | undefined> {
-  try {
-    return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, name })) as DevSession;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
-const cond = (s: DevSession | undefined, type: string) => (s?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
-
 describe('DevSession on a real node', () => {
   it('kubectl + helm archive + component chart deployments become Ready with pods running the built image; deletion removes everything', async () => {
     const spec: DevSessionSpec = {
@@ -131,12 +102,12 @@ describe('DevSession on a real node', () => {
       ],
       dev: { pods: [{ name: 'comp', selector: { labelSelector: { 'app.kubernetes.io/component': 'comp' } } }] },
     };
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, body: { apiVersion: `${GROUP}/${VERSION}`, kind: DEVSESSION.kind, metadata: { name: 'full' }, spec } });
+    await h.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: h.ns.name, body: { apiVersion: `${GROUP}/${VERSION}`, kind: DEVSESSION.kind, metadata: { name: 'full' }, spec } });
 
     const s = await waitFor(
       'session full Ready',
       async () => {
-        const x = await getSession('full');
+        const x = await h.getSession('full');
         if (cond(x, 'Stalled')?.status === 'True') throw new Error(`stalled: ${cond(x, 'Stalled')?.message}`);
         return cond(x, 'Ready')?.status === 'True' ? x : undefined;
       },
@@ -149,21 +120,21 @@ describe('DevSession on a real node', () => {
     );
 
     // Every pod of the session runs busybox with the replaced tag, and is Running.
-    const pods = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'dsa.dev/session=full' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (await core.listNamespacedPod({ namespace: h.ns.name, labelSelector: 'dsa.dev/session=full' })).items.filter((p) => !p.metadata?.deletionTimestamp);
     expect(pods.map((p) => p.metadata?.labels?.['dsa.dev/deployment']).sort()).toEqual(['chart', 'comp', 'plain']);
     for (const p of pods) {
       expect(p.status?.phase).toBe('Running');
       expect(p.spec?.containers[0]?.image).toBe(env.testImage);
     }
     const compPod = pods.find((p) => p.metadata?.labels?.['dsa.dev/deployment'] === 'comp')!;
-    expect(s.status?.pods).toEqual([{ devPod: 'comp', pod: compPod.metadata?.name, container: 'app', namespace: ns.name }]);
+    expect(s.status?.pods).toEqual([{ devPod: 'comp', pod: compPod.metadata?.name, container: 'app', namespace: h.ns.name }]);
 
-    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: ns.name, name: 'full' });
-    await waitFor('session full gone', async () => !(await getSession('full')), { timeoutMs: 60_000 });
+    await h.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace: h.ns.name, name: 'full' });
+    await waitFor('session full gone', async () => !(await h.getSession('full')), { timeoutMs: 60_000 });
     for (const e of s.status!.inventory!) {
       await waitFor(`${e.kind}/${e.name} deleted`, async () => {
         try {
-          await objects.read({ apiVersion: e.apiVersion, kind: e.kind, metadata: { name: e.name, namespace: e.namespace ?? ns.name } });
+          await h.objects.read({ apiVersion: e.apiVersion, kind: e.kind, metadata: { name: e.name, namespace: e.namespace ?? h.ns.name } });
           return false;
         } catch (err) {
           if (isNotFound(err)) return true;
@@ -171,7 +142,7 @@ describe('DevSession on a real node', () => {
         }
       }, { timeoutMs: 60_000 });
     }
-    await waitFor('session pods gone', async () => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'dsa.dev/session=full' })).items.length === 0, { timeoutMs: 90_000, intervalMs: 1_000 });
+    await waitFor('session pods gone', async () => (await core.listNamespacedPod({ namespace: h.ns.name, labelSelector: 'dsa.dev/session=full' })).items.length === 0, { timeoutMs: 90_000, intervalMs: 1_000 });
   });
 
   it('operator/charts/component renders the same objects as the in-process component renderer', async () => {

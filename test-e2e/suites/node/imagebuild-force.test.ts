@@ -13,42 +13,24 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ANNOTATIONS, API_VERSION, GROUP, IMAGEBUILD, LABELS, VERSION, type ImageBuild } from '@dsa/api';
-import { applyCrds, createTestNamespace, kubeFromEnv, requireEnv, sleep, waitFor, type TestNamespace } from '../../lib/index.js';
+import { ANNOTATIONS, LABELS, type ImageBuild } from '@dsa/api';
+import { startImageBuildHarness, type ImageBuildHarness } from '../../lib/imagebuild-harness.js';
+import { requireEnv, sleep, waitFor } from '../../lib/index.js';
 import { prepareContext } from '@dsa/api/build-context';
 import { uploadContext, waitForUploadSlot } from '@dsa/api/build-context';
-import { createImageBuildController } from '../../../operator/src/controllers/imagebuild/controller.js';
 
 jest.setTimeout(360_000);
 
 const env = requireEnv('registry', 'testImage', 'kanikoImage');
-let kc: k8s.KubeConfig;
-let ns: TestNamespace;
-let custom: k8s.CustomObjectsApi;
-let core: k8s.CoreV1Api;
-let stop: () => Promise<void>;
+let h: ImageBuildHarness;
 const run = randomBytes(3).toString('hex');
 const repo = `${env.registry}/e2e/ibforce-${run}`;
 const DOCKERFILE = 'ARG BASE\nFROM ${BASE}\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n';
 
-const ibPath = (name: string) => ({ group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: ns.name, name });
-const getIb = async (name: string) => (await custom.getNamespacedCustomObject(ibPath(name))) as ImageBuild;
-const buildPods = async (ibName: string) => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `${LABELS.imageBuild}=${ibName}` })).items;
-
-async function createIb(name: string, spec: ImageBuild['spec']): Promise<void> {
-  await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: IMAGEBUILD.plural,
-    namespace: ns.name,
-    body: { apiVersion: API_VERSION, kind: IMAGEBUILD.kind, metadata: { name }, spec },
-  });
-}
-
 /** What the agent's -b does (agent/src/session/kube.ts requestBuild): a merge patch of the annotation. */
 async function requestBuild(name: string, requestedAt: string): Promise<void> {
-  await custom.patchNamespacedCustomObject(
-    { ...ibPath(name), body: { metadata: { annotations: { [ANNOTATIONS.requestedAt]: requestedAt } } } },
+  await h.custom.patchNamespacedCustomObject(
+    { ...h.ibPath(name), body: { metadata: { annotations: { [ANNOTATIONS.requestedAt]: requestedAt } } } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
 }
@@ -57,7 +39,7 @@ async function waitSucceeded(name: string, lastRequestedAt?: string): Promise<Im
   const got = await waitFor(
     `ImageBuild ${name} Succeeded${lastRequestedAt ? ` for ${lastRequestedAt}` : ''}`,
     async () => {
-      const ib = await getIb(name);
+      const ib = await h.getIb(name);
       if (ib.status?.phase === 'Failed') return { ib, failed: true };
       const done = ib.status?.phase === 'Succeeded' && ib.status.observedGeneration === ib.metadata.generation && (lastRequestedAt === undefined || ib.status.lastRequestedAt === lastRequestedAt);
       return done ? { ib, failed: false } : undefined;
@@ -70,45 +52,24 @@ async function waitSucceeded(name: string, lastRequestedAt?: string): Promise<Im
 
 /** Every build pod name seen for an ImageBuild (pods are deleted after success, so a list would miss them). */
 const seenPods = new Map<string, Set<string>>();
-function watchBuildPods(): Promise<AbortController> {
-  return new k8s.Watch(kc).watch(
-    `/api/v1/namespaces/${ns.name}/pods`,
-    { labelSelector: `${LABELS.component}=image-build-pod` },
-    (type, pod: k8s.V1Pod) => {
+
+beforeAll(async () => {
+  h = await startImageBuildHarness({
+    namespacePrefix: 'e2e-ibforce',
+    kanikoImage: env.kanikoImage,
+    helperImage: env.testImage,
+    workers: 2,
+    onBuildPod: (type, pod) => {
       const ibName = pod.metadata?.labels?.[LABELS.imageBuild];
       if (!ibName || type === 'DELETED') return;
       seenPods.set(ibName, (seenPods.get(ibName) ?? new Set()).add(pod.metadata!.name!));
     },
-    () => undefined,
-  );
-}
-
-beforeAll(async () => {
-  kc = kubeFromEnv();
-  custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  await applyCrds();
-  ns = await createTestNamespace(kc, 'e2e-ibforce');
-  const { controller, informers } = createImageBuildController(kc, {
-    namespace: ns.name,
-    pod: { kanikoImage: env.kanikoImage, helperImage: env.testImage, uploadTimeoutSeconds: 180 },
-    pollIntervalMs: 3_000,
-    workers: 2,
   });
-  for (const i of informers) i.start();
-  for (const i of informers) expect(await i.waitForSync(30_000)).toBe(true);
-  controller.start();
-  const podWatch = await watchBuildPods();
-  stop = async () => {
-    podWatch.abort();
-    await controller.stop(5_000);
-    for (const i of informers) await i.stop();
-  };
 });
 
 afterAll(async () => {
-  await stop?.();
-  await ns?.cleanup();
+  await h?.stop();
+  await h?.ns.cleanup();
 });
 
 describe('forced ImageBuild rebuilds on a real cluster', () => {
@@ -119,28 +80,28 @@ describe('forced ImageBuild rebuilds on a real cluster', () => {
       await writeFile(path.join(dir, 'hello.txt'), `forced ${run}\n`);
       const prepared = await prepareContext(dir);
       const spec: ImageBuild['spec'] = { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } };
-      await createIb('force', spec);
+      await h.createIb('force', spec);
 
-      const first = await waitForUploadSlot(kc, { namespace: ns.name, name: 'force' }, { timeoutMs: 120_000, expected: { digest: prepared.digest } });
+      const first = await waitForUploadSlot(h.kc, { namespace: h.ns.name, name: 'force' }, { timeoutMs: 120_000, expected: { digest: prepared.digest } });
       if (first.kind !== 'upload') throw new Error(`expected an upload slot, got ${JSON.stringify(first)}`);
-      await uploadContext(kc, first.target, prepared.open());
+      await uploadContext(h.kc, first.target, prepared.open());
       const built = await waitSucceeded('force');
       expect(built.status!.lastRequestedAt).toBeUndefined();
-      await waitFor('first build pod deleted', async () => (await buildPods('force')).length === 0, { timeoutMs: 30_000 });
+      await waitFor('first build pod deleted', async () => (await h.buildPods('force')).length === 0, { timeoutMs: 30_000 });
 
       // Without a request the tag in the registry short-cuts a second ImageBuild: the premise of -b.
-      await createIb('force-same', spec);
+      await h.createIb('force-same', spec);
       expect((await waitSucceeded('force-same')).status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'AlreadyBuilt' });
 
       const requestedAt = new Date().toISOString();
       await requestBuild('force', requestedAt);
       // The agent must not take the old Succeeded for this request: it waits for the new pod.
-      const second = await waitForUploadSlot(kc, { namespace: ns.name, name: 'force' }, { timeoutMs: 120_000, expected: { digest: prepared.digest, requestedAt } });
+      const second = await waitForUploadSlot(h.kc, { namespace: h.ns.name, name: 'force' }, { timeoutMs: 120_000, expected: { digest: prepared.digest, requestedAt } });
       if (second.kind !== 'upload') throw new Error(`expected an upload slot for the forced build, got ${JSON.stringify(second)}`);
       expect(second.target.pod).not.toBe(first.target.pod);
-      const pod = await core.readNamespacedPod({ namespace: ns.name, name: second.target.pod });
+      const pod = await h.core.readNamespacedPod({ namespace: h.ns.name, name: second.target.pod });
       expect(pod.metadata!.annotations![ANNOTATIONS.requestedAt]).toBe(requestedAt);
-      await uploadContext(kc, second.target, prepared.open());
+      await uploadContext(h.kc, second.target, prepared.open());
 
       const rebuilt = await waitSucceeded('force', requestedAt);
       expect(rebuilt.status!.image).toBe(built.status!.image); // same content-addressed tag, pushed again
@@ -151,11 +112,11 @@ describe('forced ImageBuild rebuilds on a real cluster', () => {
       expect([...(seenPods.get('force') ?? [])].sort()).toEqual([first.target.pod, second.target.pod].sort());
 
       // Honoured once: the same annotation (any later event) builds nothing more.
-      await waitFor('forced build pod deleted', async () => (await buildPods('force')).length === 0, { timeoutMs: 30_000 });
+      await waitFor('forced build pod deleted', async () => (await h.buildPods('force')).length === 0, { timeoutMs: 30_000 });
       await requestBuild('force', requestedAt);
       await sleep(5_000);
       expect(seenPods.get('force')?.size).toBe(2);
-      expect((await getIb('force')).status).toMatchObject({ phase: 'Succeeded', lastRequestedAt: requestedAt });
+      expect((await h.getIb('force')).status).toMatchObject({ phase: 'Succeeded', lastRequestedAt: requestedAt });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -163,11 +124,11 @@ describe('forced ImageBuild rebuilds on a real cluster', () => {
 
   test('(b) an unreachable registry is retried with a message that says so', async () => {
     // Port 9 (discard) on loopback: refused at once, from the operator process.
-    await createIb('unreachable', { image: '127.0.0.1:9/e2e/nowhere', context: { upload: { digest: `sha256:${'0'.repeat(64)}` } }, registry: { insecure: true } });
+    await h.createIb('unreachable', { image: '127.0.0.1:9/e2e/nowhere', context: { upload: { digest: `sha256:${'0'.repeat(64)}` } }, registry: { insecure: true } });
     const ib = await waitFor(
       'ImageBuild unreachable to report RegistryUnreachable',
       async () => {
-        const o = await getIb('unreachable');
+        const o = await h.getIb('unreachable');
         return o.status?.conditions?.some((c) => c.type === 'Reconciling' && c.status === 'True' && c.reason === 'RegistryUnreachable') ? o : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250 },
@@ -175,6 +136,6 @@ describe('forced ImageBuild rebuilds on a real cluster', () => {
     expect(ib.status!.phase).toBe('Pending');
     expect(ib.status!.message).toMatch(/^cannot check whether 127\.0\.0\.1:9\/e2e\/nowhere:dsa-[0-9a-f]{12} exists, the registry is unreachable: .+; retrying$/);
     expect(ib.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'RegistryUnreachable' });
-    expect(await buildPods('unreachable')).toHaveLength(0);
+    expect(await h.buildPods('unreachable')).toHaveLength(0);
   });
 });

@@ -9,54 +9,33 @@
 //
 // Env contract: eval "$(test-e2e/cluster/ensure.sh node)".
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { API_VERSION, GROUP, IMAGEBUILD, LABELS, VERSION, type ImageBuild } from '@dsa/api';
-import { applyCrds, createBareRepo, createTestNamespace, kubeFromEnv, requireEnv, sleep, startGitServer, waitFor, type GitServer, type TestNamespace } from '../../lib/index.js';
+import { LABELS, type ImageBuild } from '@dsa/api';
+import { startImageBuildHarness, type ImageBuildHarness } from '../../lib/imagebuild-harness.js';
+import { createBareRepo, requireEnv, sleep, startGitServer, waitFor, type GitServer } from '../../lib/index.js';
 import { prepareContext } from '@dsa/api/build-context';
 import { uploadContext, waitForUploadSlot } from '@dsa/api/build-context';
-import { createImageBuildController } from '../../../operator/src/controllers/imagebuild/controller.js';
 import { createMetrics } from '../../../operator/src/server/metrics.js';
 
 jest.setTimeout(360_000);
 
 const env = requireEnv('registry', 'testImage', 'kanikoImage', 'nodeIp');
-let kc: k8s.KubeConfig;
-let ns: TestNamespace;
-let custom: k8s.CustomObjectsApi;
-let core: k8s.CoreV1Api;
-let stop: () => Promise<void>;
+let h: ImageBuildHarness;
 const metrics = createMetrics({ defaultMetrics: false });
 const timings: Record<string, number> = {};
 const run = randomBytes(3).toString('hex');
 const repo = `${env.registry}/e2e/ib-${run}`;
-
-async function getIb(name: string): Promise<ImageBuild> {
-  return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: IMAGEBUILD.plural, namespace: ns.name, name })) as ImageBuild;
-}
-
-async function createIb(name: string, spec: ImageBuild['spec']): Promise<void> {
-  await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: IMAGEBUILD.plural,
-    namespace: ns.name,
-    body: { apiVersion: API_VERSION, kind: IMAGEBUILD.kind, metadata: { name }, spec },
-  });
-}
-
-const buildPods = async (ibName: string) => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `${LABELS.imageBuild}=${ibName}` })).items;
 
 async function waitPhase(name: string, phase: string, timeoutMs = 240_000): Promise<ImageBuild> {
   // waitFor counts a throw as "not yet", so an unexpected Failed is returned and thrown here (fail fast).
   const got = await waitFor(
     `ImageBuild ${name} phase ${phase}`,
     async () => {
-      const ib = await getIb(name);
+      const ib = await h.getIb(name);
       if (ib.status?.phase === 'Failed' && phase !== 'Failed') return { ib, failed: true };
       return ib.status?.phase === phase && ib.status.observedGeneration === ib.metadata.generation ? { ib, failed: false } : undefined;
     },
@@ -73,21 +52,6 @@ async function waitPhase(name: string, phase: string, timeoutMs = 240_000): Prom
  * read 0 s for these small builds; kaniko itself needs ~0.2-0.4 s here, see docs/adr/0003).
  */
 const seen = new Map<string, { uploadDone?: number; buildDone?: number }>();
-function watchBuildPods(): Promise<AbortController> {
-  return new k8s.Watch(kc).watch(
-    `/api/v1/namespaces/${ns.name}/pods`,
-    { labelSelector: `${LABELS.component}=image-build-pod` },
-    (_type, pod: k8s.V1Pod) => {
-      const ibName = pod.metadata?.labels?.[LABELS.imageBuild];
-      if (!ibName) return;
-      const s = seen.get(ibName) ?? {};
-      if (s.uploadDone === undefined && pod.status?.initContainerStatuses?.find((c) => c.name === 'upload')?.state?.terminated) s.uploadDone = Date.now();
-      if (s.buildDone === undefined && pod.status?.containerStatuses?.find((c) => c.name === 'build')?.state?.terminated) s.buildDone = Date.now();
-      seen.set(ibName, s);
-    },
-    () => undefined,
-  );
-}
 
 async function writeContext(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dsa-e2e-ctx-'));
@@ -99,34 +63,28 @@ const DOCKERFILE = 'ARG BASE\nFROM ${BASE}\nCOPY hello.txt /\nCMD ["cat", "/hell
 const HELLO = `hello from dsa ${run}\n`;
 
 beforeAll(async () => {
-  kc = kubeFromEnv();
-  custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  await applyCrds();
-  ns = await createTestNamespace(kc, 'e2e-ib');
-  const { controller, informers } = createImageBuildController(kc, {
-    namespace: ns.name,
-    pod: { kanikoImage: env.kanikoImage, helperImage: env.testImage, uploadTimeoutSeconds: 180 },
-    pollIntervalMs: 3_000,
+  h = await startImageBuildHarness({
+    namespacePrefix: 'e2e-ib',
+    kanikoImage: env.kanikoImage,
+    helperImage: env.testImage,
     metrics,
     workers: 4,
+    onBuildPod: (_type, pod) => {
+      const ibName = pod.metadata?.labels?.[LABELS.imageBuild];
+      if (!ibName) return;
+      const s = seen.get(ibName) ?? {};
+      if (s.uploadDone === undefined && pod.status?.initContainerStatuses?.find((c) => c.name === 'upload')?.state?.terminated) s.uploadDone = Date.now();
+      if (s.buildDone === undefined && pod.status?.containerStatuses?.find((c) => c.name === 'build')?.state?.terminated) s.buildDone = Date.now();
+      seen.set(ibName, s);
+    },
   });
-  for (const i of informers) i.start();
-  for (const i of informers) expect(await i.waitForSync(30_000)).toBe(true);
-  controller.start();
-  const podWatch = await watchBuildPods();
-  stop = async () => {
-    podWatch.abort();
-    await controller.stop(5_000);
-    for (const i of informers) await i.stop();
-  };
 });
 
 afterAll(async () => {
-  await stop?.();
+  await h?.stop();
   for (const [ib, t] of seen) if (t.uploadDone !== undefined && t.buildDone !== undefined) timings[`kanikoContainer.${ib}`] = (t.buildDone - t.uploadDone) / 1000;
   console.log(`imagebuild timings (s): ${JSON.stringify(timings)}`);
-  await ns?.cleanup();
+  await h?.ns.cleanup();
 });
 
 describe('ImageBuild on a real cluster', () => {
@@ -140,15 +98,15 @@ describe('ImageBuild on a real cluster', () => {
       const prepared = await prepareContext(dir);
       uploadDigest = prepared.digest;
       const t0 = Date.now();
-      await createIb('upload', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
-      const slot = await waitForUploadSlot(kc, { namespace: ns.name, name: 'upload' }, { timeoutMs: 120_000 });
+      await h.createIb('upload', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      const slot = await waitForUploadSlot(h.kc, { namespace: h.ns.name, name: 'upload' }, { timeoutMs: 120_000 });
       expect(slot.kind).toBe('upload');
       if (slot.kind !== 'upload') return;
       timings.untilAwaitingUpload = (Date.now() - t0) / 1000;
       // a wrong tar is refused with the receiver's digest-mismatch exit code, and the pod keeps waiting
-      await expect(uploadContext(kc, slot.target, Readable.from([Buffer.alloc(1024)]))).rejects.toMatchObject({ exitCode: 3 });
+      await expect(uploadContext(h.kc, slot.target, Readable.from([Buffer.alloc(1024)]))).rejects.toMatchObject({ exitCode: 3 });
       const tUp = Date.now();
-      const res = await uploadContext(kc, slot.target, prepared.open());
+      const res = await uploadContext(h.kc, slot.target, prepared.open());
       timings.upload = (Date.now() - tUp) / 1000;
       timings.uploadBytes = res.bytes;
       expect(res.bytes).toBe(prepared.size);
@@ -161,18 +119,18 @@ describe('ImageBuild on a real cluster', () => {
       builtImage = ib.status!.image!;
       builtDigest = ib.status!.digest!;
       // the build pod is deleted after success
-      await waitFor('build pod deleted', async () => (await buildPods('upload')).length === 0, { timeoutMs: 30_000 });
+      await waitFor('build pod deleted', async () => (await h.buildPods('upload')).length === 0, { timeoutMs: 30_000 });
 
       // run the image: it prints hello.txt (and .dockerignore kept secret.txt out)
-      await core.createNamespacedPod({
-        namespace: ns.name,
+      await h.core.createNamespacedPod({
+        namespace: h.ns.name,
         body: {
           metadata: { name: 'run-built' },
           spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: `${ib.status!.image!.split(':').slice(0, -1).join(':')}@${ib.status!.digest}`, command: ['sh', '-c', 'cat /hello.txt; ls /secret.txt 2>/dev/null || echo no-secret'] }] },
         },
       });
-      await waitFor('run-built to finish', async () => (await core.readNamespacedPod({ namespace: ns.name, name: 'run-built' })).status?.phase === 'Succeeded', { timeoutMs: 90_000, intervalMs: 500 });
-      const log = await core.readNamespacedPodLog({ namespace: ns.name, name: 'run-built' });
+      await waitFor('run-built to finish', async () => (await h.core.readNamespacedPod({ namespace: h.ns.name, name: 'run-built' })).status?.phase === 'Succeeded', { timeoutMs: 90_000, intervalMs: 500 });
+      const log = await h.core.readNamespacedPodLog({ namespace: h.ns.name, name: 'run-built' });
       expect(String(log)).toBe(`${HELLO}no-secret\n`);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -187,11 +145,11 @@ describe('ImageBuild on a real cluster', () => {
       const prepared = await prepareContext(dir);
       expect(prepared.digest).not.toBe(uploadDigest);
       const t0 = Date.now();
-      await createIb('warm', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
-      const slot = await waitForUploadSlot(kc, { namespace: ns.name, name: 'warm' }, { timeoutMs: 120_000 });
+      await h.createIb('warm', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      const slot = await waitForUploadSlot(h.kc, { namespace: h.ns.name, name: 'warm' }, { timeoutMs: 120_000 });
       if (slot.kind !== 'upload') throw new Error(`expected an upload slot, got ${JSON.stringify(slot)}`);
       const tUp = Date.now();
-      await uploadContext(kc, slot.target, prepared.open());
+      await uploadContext(h.kc, slot.target, prepared.open());
       const uploaded = Date.now();
       timings.uploadWarm = (uploaded - tUp) / 1000;
       const ib = await waitPhase('warm', 'Succeeded');
@@ -208,16 +166,16 @@ describe('ImageBuild on a real cluster', () => {
   test('(b) the same content again is AlreadyBuilt, with no build pod', async () => {
     expect(builtImage).not.toBe('');
     const t0 = Date.now();
-    await createIb('again', { image: repo, context: { upload: { digest: uploadDigest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+    await h.createIb('again', { image: repo, context: { upload: { digest: uploadDigest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
     const ib = await waitPhase('again', 'Succeeded', 60_000);
     timings.alreadyBuilt = (Date.now() - t0) / 1000;
     expect(ib.status!.image).toBe(builtImage);
     // the registry lookup reports the digest kaniko pushed (manifest HEAD, Docker-Content-Digest)
     expect(ib.status!.digest).toBe(builtDigest);
     expect(ib.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'AlreadyBuilt' });
-    expect(await buildPods('again')).toHaveLength(0);
+    expect(await h.buildPods('again')).toHaveLength(0);
     // the agent sees "nothing to upload"
-    expect(await waitForUploadSlot(kc, { namespace: ns.name, name: 'again' }, { timeoutMs: 10_000 })).toMatchObject({ kind: 'done' });
+    expect(await waitForUploadSlot(h.kc, { namespace: h.ns.name, name: 'again' }, { timeoutMs: 10_000 })).toMatchObject({ kind: 'done' });
   });
 
   test('(c) a failing Dockerfile stalls with BuildFailed and the log tail, without a retry loop', async () => {
@@ -225,23 +183,23 @@ describe('ImageBuild on a real cluster', () => {
     try {
       const prepared = await prepareContext(dir);
       const t0 = Date.now();
-      await createIb('broken', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
-      const slot = await waitForUploadSlot(kc, { namespace: ns.name, name: 'broken' }, { timeoutMs: 120_000 });
+      await h.createIb('broken', { image: repo, context: { upload: { digest: prepared.digest } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      const slot = await waitForUploadSlot(h.kc, { namespace: h.ns.name, name: 'broken' }, { timeoutMs: 120_000 });
       if (slot.kind !== 'upload') throw new Error('expected an upload slot');
-      await uploadContext(kc, slot.target, prepared.open());
+      await uploadContext(h.kc, slot.target, prepared.open());
       const ib = await waitPhase('broken', 'Failed');
       timings.failedBuild = (Date.now() - t0) / 1000;
       expect(ib.status!.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'BuildFailed' });
       expect(ib.status!.logTail).toContain(`about to fail ${run}`);
       // the agent is told, with the log tail
-      await expect(waitForUploadSlot(kc, { namespace: ns.name, name: 'broken' }, { timeoutMs: 10_000 })).rejects.toMatchObject({ name: 'BuildFailedError' });
+      await expect(waitForUploadSlot(h.kc, { namespace: h.ns.name, name: 'broken' }, { timeoutMs: 10_000 })).rejects.toMatchObject({ name: 'BuildFailedError' });
       // no retry: one (kept) pod, for 20 s
-      const first = (await buildPods('broken')).map((p) => p.metadata!.name);
+      const first = (await h.buildPods('broken')).map((p) => p.metadata!.name);
       expect(first).toHaveLength(1);
       const rv = ib.metadata.resourceVersion;
       await sleep(20_000);
-      expect((await buildPods('broken')).map((p) => p.metadata!.name)).toEqual(first);
-      expect((await getIb('broken')).metadata.resourceVersion).toBe(rv); // no status churn either
+      expect((await h.buildPods('broken')).map((p) => p.metadata!.name)).toEqual(first);
+      expect((await h.getIb('broken')).metadata.resourceVersion).toBe(rv); // no status churn either
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -254,7 +212,7 @@ describe('ImageBuild on a real cluster', () => {
       const commit = await createBareRepo(root, 'ctx', { 'app/Dockerfile': DOCKERFILE, 'app/hello.txt': `git ${HELLO}`, 'README.md': 'not in the context' });
       server = await startGitServer(root, env.nodeIp);
       const t0 = Date.now();
-      await createIb('from-git', { image: repo, context: { git: { url: `${server.url}/ctx.git`, ref: 'main', subPath: 'app' } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
+      await h.createIb('from-git', { image: repo, context: { git: { url: `${server.url}/ctx.git`, ref: 'main', subPath: 'app' } }, buildArgs: { BASE: env.testImage }, registry: { insecure: true } });
       const ib = await waitPhase('from-git', 'Succeeded');
       timings.gitBuild = (Date.now() - t0) / 1000;
       expect(ib.status!.commit).toBe(commit);
