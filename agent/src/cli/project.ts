@@ -50,9 +50,6 @@ export async function loadAndRender(ctx: CommandContext, opts: LoadOptions): Pro
     username: owner.user,
   });
   const target = ctx.kube.target({ namespace: project.namespace, kubeContext: project.kubeContext });
-  if (services.placeholderDigests && project.images.length > 0) {
-    ctx.log.debug('build context digests are placeholders: the upload module is not available');
-  }
   const rendered = await services.renderProject(project, { namespace: target.namespace, owner, checkFiles: opts.checkFiles });
   return { project, target, rendered, warnings: [...project.warnings, ...rendered.warnings] };
 }

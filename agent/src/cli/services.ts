@@ -46,8 +46,6 @@ export interface ProjectServices {
   renderToYaml(objects: readonly KubeObject[]): string;
   /** Schema + CEL-mirror issues of one rendered object; [] = valid. */
   validateObject(obj: KubeObject): SchemaIssue[];
-  /** True when build-context digests are placeholders (the upload module is not available). */
-  placeholderDigests: boolean;
 }
 
 type ContextDigest = (contextDir: string, dockerfile: string) => Promise<string>;
@@ -109,7 +107,6 @@ export async function defaultServices(): Promise<ProjectServices> {
       if (obj.kind === api.IMAGEBUILD.kind) return api.validateImageBuild(obj);
       return [{ path: 'kind', message: `unexpected kind ${String(obj.kind)}` }];
     },
-    placeholderDigests: false,
   };
 }
 

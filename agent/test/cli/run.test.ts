@@ -79,7 +79,6 @@ async function dsa(argv: string[], fakes: Fakes = {}, io: Partial<ContextIO> = {
     },
     renderToYaml: (objects) => objects.map((o) => `---\n${YAML.stringify(o)}`).join(''),
     validateObject: () => fakes.issues ?? [],
-    placeholderDigests: true,
   };
   const code = await run(argv, {
     stdout,
