@@ -1,0 +1,3 @@
+module dsa.dev/sidecar/helper
+
+go 1.24
