@@ -5,6 +5,9 @@
 // expect. Pure: no process access except through the arguments, so it is unit-tested directly.
 import { readFileSync } from 'node:fs';
 import { resolveLogLevel } from './log.js';
+import { validScope } from './scope/scope.js';
+import { CONFINED, DEFAULT_SERVICE_ACCOUNT, type Confinement } from './confinement/confinement.js';
+import { parseAllowEntry } from './net/address-guard.js';
 
 /**
  * Built-in builder defaults, used when neither flag nor env sets them. kaniko's upstream repository is archived;
@@ -32,17 +35,33 @@ export interface OperatorConfig {
   leaderElectionId: string;
   /** Namespaces to watch; empty = all namespaces. */
   watchNamespaces: string[];
+  /** This install's scope: only sessions/builds labelled (or in namespaces labelled) dsa.dev/operator-scope=<scope>; '' = those without. */
+  scope: string;
+  /** Extra label selector for DevSessions and ImageBuilds ('' = none). */
+  watchLabelSelector: string;
   /** Parallel reconciles per controller. */
   concurrency: number;
   /** Default kaniko executor image for builds that don't set spec.builder.image; undefined = controller default. */
   kanikoImage: string | undefined;
   /** Busybox-like image for build-pod init containers; undefined = controller default. */
   helperImage: string | undefined;
+  /** The dev sidecar image (file sync, reverse ports, restart on upload); undefined = dev pods get no sidecar. */
+  sidecarImage: string | undefined;
   logLevel: string;
   /** Explicit kubeconfig path; undefined = KUBECONFIG / ~/.kube/config / in-cluster. */
   kubeconfig: string | undefined;
   /** Time in-flight reconciles get on SIGTERM. */
   shutdownTimeoutMs: number;
+  /** Tenant confinement: impersonation, cross-namespace and cluster-scoped objects (docs/security.md). */
+  confinement: Confinement;
+  /** Builder images ImageBuilds may set in spec.builder.image ('*' = any); the default kaniko image is always allowed. */
+  allowedBuilderImages: string[];
+  /** Registries (`host[:port]`) spoken to over plain HTTP or without TLS verification, by kaniko and the operator. */
+  insecureRegistries: string[];
+  /** Loopback/link-local/metadata hosts (host, host:port or CIDR) git and registry requests may still reach. */
+  allowInternalHosts: string[];
+  /** Largest build context a build pod accepts (bytes); also sizes the build pod's volumes. */
+  maxBuildContextBytes: number;
   help: boolean;
   version: boolean;
 }
@@ -61,9 +80,20 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'leader-election-namespace', env: 'POD_NAMESPACE', kind: 'string', help: 'Namespace of the leader-election Lease (default: POD_NAMESPACE, then the in-cluster namespace).' },
   { name: 'leader-election-id', env: 'DSA_LEADER_ELECTION_ID', kind: 'string', default: 'dsa-operator-leader', help: 'Name of the leader-election Lease.' },
   { name: 'watch-namespace', env: 'WATCH_NAMESPACE', kind: 'string', default: '', help: 'Comma-separated namespaces to watch (default: all namespaces).' },
+  { name: 'scope', env: 'DSA_OPERATOR_SCOPE', kind: 'string', default: '', help: 'Reconcile only DevSessions/ImageBuilds whose dsa.dev/operator-scope label (on the object, else on its namespace) is this value; without it, only those with no such label. Lets two operators share a cluster.' },
+  { name: 'watch-label-selector', env: 'DSA_WATCH_LABEL_SELECTOR', kind: 'string', default: '', help: 'Reconcile only DevSessions/ImageBuilds matching this label selector (e.g. team=payments), on top of --scope.' },
   { name: 'concurrency', env: 'DSA_CONCURRENCY', kind: 'string', default: '4', help: 'Parallel reconciles per controller (one object is never reconciled twice at once).' },
   { name: 'kaniko-image', env: 'DSA_KANIKO_IMAGE', kind: 'string', help: `Default kaniko executor image for ImageBuilds without spec.builder.image (built-in: ${DEFAULT_KANIKO_IMAGE}).` },
   { name: 'helper-image', env: 'DSA_HELPER_IMAGE', kind: 'string', help: `Busybox-like image for the build pod's upload-receiver init container (built-in: ${DEFAULT_HELPER_IMAGE}).` },
+  { name: 'sidecar-image', env: 'DSA_SIDECAR_IMAGE', kind: 'string', help: 'The dev sidecar image added to dev pods with sync paths or reverse ports (docs/sync.md). Without it those dev pods are deployed without a sidecar and the agent reports sync as unavailable.' },
+  { name: 'impersonate', env: 'DSA_IMPERSONATE', kind: 'bool', default: 'true', help: "Deploy and build as a ServiceAccount of the session's own namespace (spec.serviceAccountName, else --default-service-account): RBAC decides what a session may create. false = the operator's own rights (unconfined; one trusted team per cluster)." },
+  { name: 'default-service-account', env: 'DSA_DEFAULT_SERVICE_ACCOUNT', kind: 'string', default: DEFAULT_SERVICE_ACCOUNT, help: 'ServiceAccount impersonated for sessions and builds without spec.serviceAccountName (in their own namespace).' },
+  { name: 'allow-cross-namespace', env: 'DSA_ALLOW_CROSS_NAMESPACE', kind: 'bool', default: 'false', help: "Let sessions deploy objects (and run builds) outside their own namespace. Off: such objects stall the session, naming the object." },
+  { name: 'allow-cluster-scoped', env: 'DSA_ALLOW_CLUSTER_SCOPED', kind: 'bool', default: 'false', help: 'Let sessions deploy cluster-scoped kinds (Namespace, ClusterRole, CRDs, …). Off: such objects stall the session.' },
+  { name: 'allowed-builder-images', env: 'DSA_ALLOWED_BUILDER_IMAGES', kind: 'string', default: '', help: 'Comma-separated images ImageBuilds may name in spec.builder.image ("*" = any); the default kaniko image is always allowed.' },
+  { name: 'insecure-registries', env: 'DSA_INSECURE_REGISTRIES', kind: 'string', default: '', help: 'Comma-separated host[:port] of plain-HTTP or self-signed registries (as containerd lists them): builds pushing to or pulling from them get kaniko\'s insecure flags, and the operator\'s own registry lookups use plain HTTP, without a per-image insecure: true.' },
+  { name: 'allow-internal-hosts', env: 'DSA_ALLOW_INTERNAL_HOSTS', kind: 'string', default: '', help: 'Comma-separated hosts, host:port or CIDRs that git sources and registry lookups may reach although they are loopback, link-local or cloud-metadata addresses (refused otherwise).' },
+  { name: 'max-build-context', env: 'DSA_MAX_BUILD_CONTEXT', kind: 'string', default: '1Gi', help: "Largest build context a build pod accepts (e.g. 512Mi, 2Gi); the build pod's volumes are sized from it." },
   { name: 'log-level', env: 'DSA_LOG_LEVEL', kind: 'string', default: 'info', help: 'fatal | error | warn | info | debug | trace | silent.' },
   // KUBECONFIG is read by the client itself (it may list several files), so it is not this flag's env var.
   { name: 'kubeconfig', kind: 'string', help: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, then the in-cluster service account).' },
@@ -142,7 +172,58 @@ export function parseDuration(name: string, raw: string): number {
   return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
 }
 
+/** "1Gi", "512Mi", "300M", plain bytes → bytes. */
+export function parseBytes(name: string, raw: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`--${name}: expected a size like 512Mi or 2Gi, got "${raw}"`);
+  const mult: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const n = Number(m[1]) * (m[2] ? mult[m[2]]! : 1);
+  if (n < 1024 * 1024) throw new ConfigError(`--${name}: ${raw} is too small (at least 1Mi)`);
+  return n;
+}
+
+const list = (raw: string | undefined): string[] => [...new Set((raw ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)(:\d{1,5})?$/;
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/**
+ * A label selector the apiserver accepts (equality, set-based and existence terms), checked here so a typo is
+ * a one-line start-up error instead of an informer failing forever. Returns the problem, or undefined.
+ */
+export function checkLabelSelector(sel: string): string | undefined {
+  if (sel === '') return undefined;
+  // Split on commas outside parentheses: `env in (a,b),tier`.
+  const terms: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of sel) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      terms.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  terms.push(cur);
+  for (const raw of terms) {
+    const t = raw.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^(!?)([^=!\s()]+)$/.exec(t))) {
+      if (!LABEL_KEY.test(m[2]!)) return `"${m[2]}" is not a valid label key`;
+    } else if ((m = /^([^=!\s()]+)\s*(==|=|!=)\s*([^=!\s()]*)$/.exec(t))) {
+      if (!LABEL_KEY.test(m[1]!)) return `"${m[1]}" is not a valid label key`;
+      if (!LABEL_VALUE.test(m[3]!)) return `"${m[3]}" is not a valid label value`;
+    } else if ((m = /^([^=!\s()]+)\s+(in|notin)\s+\(([^()]*)\)$/.exec(t))) {
+      if (!LABEL_KEY.test(m[1]!)) return `"${m[1]}" is not a valid label key`;
+      for (const v of m[3]!.split(',').map((x) => x.trim())) if (!LABEL_VALUE.test(v)) return `"${v}" is not a valid label value`;
+    } else return `cannot parse "${t}" (expected key, !key, key=value, key!=value, key in (a,b), key notin (a,b))`;
+  }
+  return undefined;
+}
 
 const HELP_ONLY: OperatorConfig = {
   metricsBind: false,
@@ -150,12 +231,20 @@ const HELP_ONLY: OperatorConfig = {
   leaderElectionNamespace: '',
   leaderElectionId: 'dsa-operator-leader',
   watchNamespaces: [],
+  scope: '',
+  watchLabelSelector: '',
   concurrency: 1,
   kanikoImage: undefined,
   helperImage: undefined,
+  sidecarImage: undefined,
   logLevel: 'info',
   kubeconfig: undefined,
   shutdownTimeoutMs: 0,
+  confinement: CONFINED,
+  allowedBuilderImages: [],
+  insecureRegistries: [],
+  allowInternalHosts: [],
+  maxBuildContextBytes: 2 ** 30,
   help: false,
   version: false,
 };
@@ -197,6 +286,12 @@ export function loadConfig(input: LoadConfigInput): OperatorConfig {
   const watchNamespaces = [...new Set((get('watch-namespace') ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
   for (const ns of watchNamespaces) if (!DNS_LABEL.test(ns)) throw new ConfigError(`--watch-namespace: "${ns}" is not a valid namespace name`);
 
+  const scope = (get('scope') ?? '').trim();
+  if (!validScope(scope)) throw new ConfigError(`--scope: "${scope}" is not a valid label value (63 characters of letters, digits, '-', '_', '.', starting and ending alphanumeric)`);
+  const watchLabelSelector = (get('watch-label-selector') ?? '').trim();
+  const selectorProblem = checkLabelSelector(watchLabelSelector);
+  if (selectorProblem) throw new ConfigError(`--watch-label-selector: ${selectorProblem}`);
+
   const concurrencyRaw = get('concurrency')!;
   const concurrency = Number(concurrencyRaw);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
@@ -215,6 +310,23 @@ export function loadConfig(input: LoadConfigInput): OperatorConfig {
     throw new ConfigError(`--leader-election-id: "${leaderElectionId}" is not a valid object name`);
   }
 
+  const confinement: Confinement = {
+    impersonate: parseBool('impersonate', get('impersonate')!),
+    defaultServiceAccount: (get('default-service-account') ?? '').trim(),
+    allowCrossNamespace: parseBool('allow-cross-namespace', get('allow-cross-namespace')!),
+    allowClusterScoped: parseBool('allow-cluster-scoped', get('allow-cluster-scoped')!),
+  };
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(confinement.defaultServiceAccount) || confinement.defaultServiceAccount.length > 253) {
+    throw new ConfigError(`--default-service-account: "${confinement.defaultServiceAccount}" is not a valid ServiceAccount name`);
+  }
+  const insecureRegistries = list(get('insecure-registries'));
+  for (const r of insecureRegistries) if (!HOST_PORT.test(r)) throw new ConfigError(`--insecure-registries: "${r}" is not a host or host:port`);
+  const allowInternalHosts = list(get('allow-internal-hosts'));
+  for (const h of allowInternalHosts) {
+    const problem = parseAllowEntry(h).problem;
+    if (problem) throw new ConfigError(`--allow-internal-hosts: ${problem}`);
+  }
+
   const rawLevel = get('log-level')!;
   const logLevel = resolveLogLevel(rawLevel, {});
   if (logLevel !== rawLevel.trim().toLowerCase()) throw new ConfigError(`--log-level: unknown level "${rawLevel}"`);
@@ -225,12 +337,20 @@ export function loadConfig(input: LoadConfigInput): OperatorConfig {
     leaderElectionNamespace,
     leaderElectionId,
     watchNamespaces,
+    scope,
+    watchLabelSelector,
     concurrency,
     kanikoImage: nonEmpty(get('kaniko-image')),
     helperImage: nonEmpty(get('helper-image')),
+    sidecarImage: nonEmpty(get('sidecar-image')),
     logLevel,
     kubeconfig: nonEmpty(get('kubeconfig')),
     shutdownTimeoutMs: parseDuration('shutdown-timeout', get('shutdown-timeout')!),
+    confinement,
+    allowedBuilderImages: list(get('allowed-builder-images')),
+    insecureRegistries,
+    allowInternalHosts,
+    maxBuildContextBytes: parseBytes('max-build-context', get('max-build-context')!),
     help,
     version,
   };

@@ -10,7 +10,10 @@ import * as k8s from '@kubernetes/client-node';
 import { ConfigError, DEFAULT_HELPER_IMAGE, DEFAULT_KANIKO_IMAGE, loadConfig, usage, type OperatorConfig } from './config.js';
 import { createImageBuildController } from './controllers/imagebuild/controller.js';
 import { createDevSessionController } from './controllers/devsession/controller.js';
+import { createAgentPresenceController } from './controllers/devsession/agent-presence.js';
+import { createOperatorCache, type OperatorCache } from './controllers/operator-cache.js';
 import { createLogger, type Logger } from './log.js';
+import { publishOperatorInfo } from './operator-info.js';
 import {
   Manager,
   EventRecorder,
@@ -18,6 +21,9 @@ import {
   leaseClientFromApi,
   defaultIdentity,
   createMetrics,
+  observeRequests,
+  reuseConnections,
+  Impersonator,
   type ManagerExit,
   type OperatorMetrics,
 } from './runtime/index.js';
@@ -39,7 +45,8 @@ export function loadKubeConfig(cfg: Pick<OperatorConfig, 'kubeconfig'>): k8s.Kub
   if (!server || server === 'http://localhost:8080') {
     throw new ConfigError('no Kubernetes configuration found: set KUBECONFIG, pass --kubeconfig, or run in a pod with a service account');
   }
-  return kc;
+  // Keep-alive connections: without them every API call opens a new TLS connection (runtime/connection-reuse.ts).
+  return reuseConnections(kc);
 }
 
 export interface WiringDeps {
@@ -52,20 +59,58 @@ export interface WiringDeps {
 }
 
 /**
- * Register the ImageBuild and DevSession controllers. The controllers watch one namespace or all; for a list of
- * namespaces each gets its own pair (own informers and queue) — one set of list/watch connections per namespace
- * is what namespaced RBAC allows anyway.
+ * Register the ImageBuild and DevSession controllers (and the dev-pods controller) over ONE shared informer
+ * cache: one informer per kind and namespace scope, whoever reads it. With a list of namespaces each kind gets
+ * one informer per namespace (what namespaced RBAC allows) behind one view, and one work queue per controller.
  */
-export function registerControllers(deps: WiringDeps): void {
+export function registerControllers(deps: WiringDeps): OperatorCache {
   const { manager, kc, cfg, log, metrics, events } = deps;
-  const namespaces: Array<string | undefined> = cfg.watchNamespaces.length ? cfg.watchNamespaces : [undefined];
-  const pod = { kanikoImage: cfg.kanikoImage ?? DEFAULT_KANIKO_IMAGE, helperImage: cfg.helperImage ?? DEFAULT_HELPER_IMAGE };
-  for (const namespace of namespaces) {
-    const scope = namespace ? log.child({ watchNamespace: namespace }) : log;
-    manager.add(createImageBuildController(kc, { pod, namespace, workers: cfg.concurrency, metrics, events, logger: scope }).controller);
-    manager.add(createDevSessionController({ kc, namespace, workers: cfg.concurrency, metrics, events, logger: scope }).controller);
-  }
-  log.info({ kanikoImage: pod.kanikoImage, helperImage: pod.helperImage, namespaces: cfg.watchNamespaces.length ? cfg.watchNamespaces : 'all' }, 'controllers registered');
+  const pod = {
+    kanikoImage: cfg.kanikoImage ?? DEFAULT_KANIKO_IMAGE,
+    helperImage: cfg.helperImage ?? DEFAULT_HELPER_IMAGE,
+    maxContextBytes: cfg.maxBuildContextBytes,
+    insecureRegistries: cfg.insecureRegistries,
+    allowedBuilderImages: cfg.allowedBuilderImages,
+  };
+  const cache = createOperatorCache(kc, { namespaces: cfg.watchNamespaces, scope: cfg.scope, watchLabelSelector: cfg.watchLabelSelector, logger: log });
+  // One impersonating config per ServiceAccount, shared by both controllers (docs/security.md).
+  const impersonator = new Impersonator(kc);
+  const addressPolicy = { allow: cfg.allowInternalHosts };
+  manager.add(
+    createImageBuildController(kc, { pod, cache, workers: cfg.concurrency, metrics, events, logger: log, impersonator, confinement: cfg.confinement, addressPolicy }).controller,
+  );
+  const ds = createDevSessionController({
+    kc,
+    cache,
+    workers: cfg.concurrency,
+    metrics,
+    events,
+    logger: log,
+    impersonator,
+    confinement: cfg.confinement,
+    addressPolicy,
+    insecureRegistries: cfg.insecureRegistries,
+    ...(cfg.sidecarImage ? { sidecarImage: cfg.sidecarImage } : {}),
+  });
+  manager.add(ds.controller).add(ds.devPods).add(createAgentPresenceController({ kc, sessions: cache.sessions, metrics, logger: log }));
+  // Informers started on demand (the pods of namespaces with dev pods) stop with the cache.
+  manager.onStop(() => cache.cache.stop());
+  log.info(
+    {
+      kanikoImage: pod.kanikoImage,
+      helperImage: pod.helperImage,
+      sidecarImage: cfg.sidecarImage ?? '(none: dev pods get no sidecar)',
+      namespaces: cfg.watchNamespaces.length ? cfg.watchNamespaces : 'all',
+      scope: cfg.scope || '(default)',
+      watchLabelSelector: cfg.watchLabelSelector || undefined,
+      confinement: cfg.confinement.impersonate
+        ? { impersonate: `system:serviceaccount:<session namespace>:${cfg.confinement.defaultServiceAccount}`, allowCrossNamespace: cfg.confinement.allowCrossNamespace, allowClusterScoped: cfg.confinement.allowClusterScoped }
+        : 'UNCONFINED: sessions deploy with the operator\'s own rights',
+      insecureRegistries: cfg.insecureRegistries.length ? cfg.insecureRegistries : undefined,
+    },
+    'controllers registered',
+  );
+  return cache;
 }
 
 export interface Operator {
@@ -79,6 +124,8 @@ export function buildOperator(cfg: OperatorConfig, deps: { kc: k8s.KubeConfig; l
   const { kc, log } = deps;
   const env = deps.env ?? process.env;
   const metrics = createMetrics();
+  // Every request to the apiserver, by verb: how the benchmark proves a restart writes nothing.
+  observeRequests(kc, (verb) => metrics.apiRequests.inc({ verb }));
   const identity = defaultIdentity(env);
   const manager = new Manager({
     logger: log,
@@ -142,6 +189,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
       version: VERSION,
       server: kc.getCurrentCluster()?.server,
       watchNamespaces: cfg.watchNamespaces.length ? cfg.watchNamespaces : 'all',
+      scope: cfg.scope || '(default)',
       leaderElect: cfg.leaderElect,
       leaderElectionNamespace: cfg.leaderElectionNamespace || undefined,
       concurrency: cfg.concurrency,
@@ -149,6 +197,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     'dsa operator starting',
   );
   const { manager } = buildOperator(cfg, { kc, log, env });
+  void publishOperatorInfo(kc, { namespace: cfg.leaderElectionNamespace || env.POD_NAMESPACE || '', version: VERSION, scope: cfg.scope, log });
   manager.handleSignals();
   // A second SIGTERM/SIGINT while draining means "now": the first one already started a graceful stop. Signals
   // within a second of the first count as the same one: Ctrl-C under `tsx` (make run) reaches this process both

@@ -110,9 +110,10 @@ describe('helm template with default values', () => {
     const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds).toEqual(
       [
-        'ClusterRole/dsa-operator-deploy',
+        'ClusterRole/dsa-operator-impersonate',
         'ClusterRole/dsa-operator-manager',
-        'ClusterRoleBinding/dsa-operator-deploy',
+        'ClusterRole/dsa-operator-tenant',
+        'ClusterRoleBinding/dsa-operator-impersonate',
         'ClusterRoleBinding/dsa-operator-manager',
         'CustomResourceDefinition/devsessions.dsa.dev',
         'CustomResourceDefinition/imagebuilds.dsa.dev',
@@ -146,8 +147,19 @@ describe('helm template with default values', () => {
         '--leader-elect=true',
         '--leader-election-namespace=$(POD_NAMESPACE)',
         '--watch-namespace=',
+        '--scope=',
+        '--watch-label-selector=',
         '--concurrency=4',
         '--log-level=info',
+        // Confined by default (docs/security.md).
+        '--impersonate=true',
+        '--default-service-account=dsa-deployer',
+        '--allow-cross-namespace=false',
+        '--allow-cluster-scoped=false',
+        '--allowed-builder-images=',
+        '--max-build-context=1Gi',
+        '--insecure-registries=',
+        '--allow-internal-hosts=',
       ]),
     );
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
@@ -172,7 +184,7 @@ describe('helm template with default values', () => {
     for (const [k, v] of Object.entries(sel)) expect(dep.spec.template.metadata.labels[k]).toBe(v);
   });
 
-  test('manager ClusterRole: own kinds, status, finalizers, build pods, pod logs/exec, events — and nothing else', () => {
+  test('manager ClusterRole (confined): its kinds, informer reads, events — no pod writes, no exec, no Secrets', () => {
     const rules: Rule[] = one(objs, 'ClusterRole', 'dsa-operator-manager').rules;
     for (const r of ['devsessions', 'imagebuilds']) {
       for (const v of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) expect(allows(rules, 'dsa.dev', r, v)).toBe(true);
@@ -180,17 +192,19 @@ describe('helm template with default values', () => {
       expect(allows(rules, 'dsa.dev', `${r}/status`, 'update')).toBe(true);
       expect(allows(rules, 'dsa.dev', `${r}/finalizers`, 'update')).toBe(true);
     }
-    for (const v of ['create', 'get', 'list', 'watch', 'delete']) expect(allows(rules, '', 'pods', v)).toBe(true);
-    expect(allows(rules, '', 'pods/log', 'get')).toBe(true);
+    // Informers only: build pods and workloads are created, exec'd and read as the session's account.
+    for (const v of ['get', 'list', 'watch']) expect(allows(rules, '', 'pods', v)).toBe(true);
+    for (const v of ['create', 'update', 'patch', 'delete']) expect(allows(rules, '', 'pods', v)).toBe(false);
+    for (const r of ['pods/log', 'pods/exec', 'secrets', 'configmaps', 'services']) {
+      for (const v of ['get', 'create', 'list']) expect({ r, v, ok: allows(rules, '', r, v) }).toEqual({ r, v, ok: false });
+    }
     expect(allows(rules, 'events.k8s.io', 'events', 'create')).toBe(true);
     expect(allows(rules, 'events.k8s.io', 'events', 'patch')).toBe(true);
-    // Git contexts: the operator streams the checked-out context into the build pod itself.
-    expect(allows(rules, '', 'pods/exec', 'create')).toBe(true);
-    // The push Secret is read by name (registry lookup); never listed or watched by the manager role.
-    expect(allows(rules, '', 'secrets', 'get')).toBe(true);
-    expect(allows(rules, '', 'secrets', 'list')).toBe(false);
-    expect(allows(rules, '', 'secrets', 'watch')).toBe(false);
-    // Least privilege: no wildcards.
+    // Scope: namespaces' scope labels are read (labelled ones only, by the operator); never written.
+    for (const v of ['get', 'list', 'watch']) expect(allows(rules, '', 'namespaces', v)).toBe(true);
+    for (const v of ['create', 'update', 'patch', 'delete']) expect(allows(rules, '', 'namespaces', v)).toBe(false);
+    // Nothing beyond these groups, and no wildcards.
+    expect([...new Set(rules.flatMap((r) => r.apiGroups))].sort()).toEqual(['', 'dsa.dev', 'events.k8s.io']);
     for (const r of rules) {
       expect(r.verbs).not.toContain('*');
       expect(r.resources).not.toContain('*');
@@ -201,36 +215,39 @@ describe('helm template with default values', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'dsa-operator', namespace: 'dsa-system' }]);
   });
 
-  test('deploy ClusterRole covers the kinds user manifests contain, bound cluster-wide', () => {
-    const rules: Rule[] = one(objs, 'ClusterRole', 'dsa-operator-deploy').rules;
-    const kinds: Array<[string, string]> = [
-      ['apps', 'deployments'],
-      ['apps', 'statefulsets'],
-      ['apps', 'daemonsets'],
-      ['apps', 'replicasets'],
-      ['batch', 'jobs'],
-      ['batch', 'cronjobs'],
-      ['', 'services'],
-      ['', 'configmaps'],
-      ['', 'secrets'],
-      ['', 'serviceaccounts'],
-      ['', 'persistentvolumeclaims'],
-      ['networking.k8s.io', 'ingresses'],
-    ];
-    for (const [g, r] of kinds) {
-      for (const v of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) {
-        expect({ g, r, v, ok: allows(rules, g, r, v) }).toEqual({ g, r, v, ok: true });
-      }
-    }
-    expect(one(objs, 'ClusterRoleBinding', 'dsa-operator-deploy').roleRef.name).toBe('dsa-operator-deploy');
-    expect(find(objs, 'RoleBinding', 'dsa-operator-deploy')).toHaveLength(0);
+  test('impersonation: only serviceaccounts, only the impersonate verb; no deploy role at all', () => {
+    expect(one(objs, 'ClusterRole', 'dsa-operator-impersonate').rules).toEqual([{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] }]);
+    expect(one(objs, 'ClusterRoleBinding', 'dsa-operator-impersonate').subjects).toEqual([{ kind: 'ServiceAccount', name: 'dsa-operator', namespace: 'dsa-system' }]);
+    expect(find(objs, 'ClusterRole', 'dsa-operator-deploy')).toHaveLength(0);
+    expect(find(objs, 'ClusterRoleBinding', 'dsa-operator-deploy')).toHaveLength(0);
+  });
+
+  test('tenant ClusterRole is files/tenant-rules.yaml, bound nowhere until tenantNamespaces or an admin binds it', () => {
+    const want = parseYaml(readFileSync(join(CHART, 'files/tenant-rules.yaml'), 'utf8')) as Rule[];
+    const rules: Rule[] = one(objs, 'ClusterRole', 'dsa-operator-tenant').rules;
+    expect(rules).toEqual(want);
+    for (const v of ['create', 'patch', 'delete']) expect(allows(rules, 'apps', 'deployments', v)).toBe(true);
+    expect(allows(rules, '', 'pods/exec', 'create')).toBe(true);
+    expect(allows(rules, '', 'secrets', 'get')).toBe(true);
+    expect(allows(rules, '', 'secrets', 'list')).toBe(false);
+    expect(find(objs, 'RoleBinding', 'dsa-operator-tenant')).toHaveLength(0);
+  });
+
+  test('the README\'s ready-made tenant Role is exactly files/tenant-rules.yaml', () => {
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((y) => y.includes('kind: Role\n'));
+    expect(block).toBeDefined();
+    const role = parseAllDocuments(block!).map((d) => d.toJS() as K8sObj).find((o) => o.kind === 'Role')!;
+    expect(role.rules).toEqual(parseYaml(readFileSync(join(CHART, 'files/tenant-rules.yaml'), 'utf8')));
   });
 
   test('leader-election Role is namespaced to the release namespace and covers leases', () => {
     const role = one(objs, 'Role', 'dsa-operator-leader-election');
     expect(role.metadata.namespace).toBe('dsa-system');
     for (const v of ['get', 'create', 'update']) expect(allows(role.rules, 'coordination.k8s.io', 'leases', v)).toBe(true);
-    expect(role.rules).toHaveLength(1);
+    // …and the operator-info ConfigMap (`dsa version --cluster`), in that namespace only.
+    for (const v of ['get', 'create', 'patch']) expect(allows(role.rules, '', 'configmaps', v)).toBe(true);
+    expect(role.rules).toHaveLength(2);
     const rb = one(objs, 'RoleBinding', 'dsa-operator-leader-election');
     expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'dsa-operator-leader-election' });
   });
@@ -285,8 +302,92 @@ describe('CRDs', () => {
 });
 
 describe('helm template variants', () => {
+  test('tenantNamespaces: the default ServiceAccount (no token) and a RoleBinding to the tenant role in each', () => {
+    const objs = render(['tenantNamespaces={team-a,team-b}']);
+    const sas = find(objs, 'ServiceAccount', 'dsa-deployer');
+    expect(sas.map((s) => s.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
+    for (const sa of sas) expect(sa.automountServiceAccountToken).toBe(false);
+    const rbs = find(objs, 'RoleBinding', 'dsa-operator-tenant');
+    expect(rbs.map((r) => r.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
+    for (const rb of rbs) {
+      expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'dsa-operator-tenant' });
+      expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'dsa-deployer', namespace: rb.metadata.namespace }]);
+    }
+    const extra = render(['tenantRole.extraRules[0].apiGroups={apps}', 'tenantRole.extraRules[0].resources={daemonsets}', 'tenantRole.extraRules[0].verbs={create,patch}']);
+    expect(allows(one(extra, 'ClusterRole', 'dsa-operator-tenant').rules, 'apps', 'daemonsets', 'create')).toBe(true);
+  });
+
+  test('watchNamespaces: impersonation is granted only in those namespaces', () => {
+    const objs = render(['watchNamespaces={team-a,team-b}']);
+    expect(find(objs, 'ClusterRoleBinding', 'dsa-operator-impersonate')).toHaveLength(0);
+    expect(find(objs, 'RoleBinding', 'dsa-operator-impersonate').map((r) => r.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
+  });
+
+  test('confinement, builder, registry and network values reach the operator; the schema checks them', () => {
+    const c = container(
+      render([
+        'confinement.defaultServiceAccount=deployer',
+        'confinement.allowCrossNamespace=true',
+        'confinement.allowClusterScoped=true',
+        'builder.allowedImages={mirror/kaniko:1,mirror/kaniko:2}',
+        'builder.maxContextSize=2Gi',
+        'registries.insecure={192.0.2.2:5000,registry.local}',
+        'network.allowInternalHosts={10.0.0.0/8,git.local:8080}',
+      ]),
+    );
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        '--default-service-account=deployer',
+        '--allow-cross-namespace=true',
+        '--allow-cluster-scoped=true',
+        '--allowed-builder-images=mirror/kaniko:1,mirror/kaniko:2',
+        '--max-build-context=2Gi',
+        '--insecure-registries=192.0.2.2:5000,registry.local',
+        '--allow-internal-hosts=10.0.0.0/8,git.local:8080',
+      ]),
+    );
+    expect(renderFails(['registries.insecure={http://reg:5000}'])).toMatch(/insecure/);
+    expect(renderFails(['confinement.defaultServiceAccount=Bad_Name'])).toMatch(/defaultServiceAccount/);
+    expect(renderFails(['builder.maxContextSize=lots'])).toMatch(/maxContextSize/);
+  });
+
+  test('unconfined mode (confinement.impersonate=false): the deploy role, build-pod rights, no impersonation', () => {
+    const objs = render(['confinement.impersonate=false']);
+    expect(container(objs).args).toContain('--impersonate=false');
+    const manager: Rule[] = one(objs, 'ClusterRole', 'dsa-operator-manager').rules;
+    for (const v of ['create', 'delete']) expect(allows(manager, '', 'pods', v)).toBe(true);
+    expect(allows(manager, '', 'pods/log', 'get')).toBe(true);
+    expect(allows(manager, '', 'pods/exec', 'create')).toBe(true);
+    expect(allows(manager, '', 'secrets', 'get')).toBe(true);
+    expect(allows(manager, '', 'secrets', 'list')).toBe(false);
+    expect(find(objs, 'ClusterRole', 'dsa-operator-impersonate')).toHaveLength(0);
+    expect(find(objs, 'ClusterRole', 'dsa-operator-tenant')).toHaveLength(0);
+    const rules: Rule[] = one(objs, 'ClusterRole', 'dsa-operator-deploy').rules;
+    const kinds: Array<[string, string]> = [
+      ['apps', 'deployments'],
+      ['apps', 'statefulsets'],
+      ['apps', 'daemonsets'],
+      ['apps', 'replicasets'],
+      ['batch', 'jobs'],
+      ['batch', 'cronjobs'],
+      ['', 'services'],
+      ['', 'configmaps'],
+      ['', 'secrets'],
+      ['', 'serviceaccounts'],
+      ['', 'persistentvolumeclaims'],
+      ['networking.k8s.io', 'ingresses'],
+    ];
+    for (const [g, r] of kinds) {
+      for (const v of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) {
+        expect({ g, r, v, ok: allows(rules, g, r, v) }).toEqual({ g, r, v, ok: true });
+      }
+    }
+    expect(one(objs, 'ClusterRoleBinding', 'dsa-operator-deploy').roleRef.name).toBe('dsa-operator-deploy');
+    expect(find(objs, 'RoleBinding', 'dsa-operator-deploy')).toHaveLength(0);
+  });
+
   test('namespaced deploy mode: RoleBindings per namespace, no cluster-wide deploy binding', () => {
-    const objs = render(['rbac.clusterWideDeploy=false', 'rbac.deployNamespaces={team-a,team-b}']);
+    const objs = render(['confinement.impersonate=false', 'rbac.clusterWideDeploy=false', 'rbac.deployNamespaces={team-a,team-b}']);
     expect(find(objs, 'ClusterRoleBinding', 'dsa-operator-deploy')).toHaveLength(0);
     const rbs = find(objs, 'RoleBinding', 'dsa-operator-deploy');
     expect(rbs.map((r) => r.metadata.namespace).sort()).toEqual(['team-a', 'team-b']);
@@ -296,14 +397,15 @@ describe('helm template variants', () => {
   });
 
   test('namespaced deploy mode defaults to watchNamespaces and fails without any namespace', () => {
-    const objs = render(['rbac.clusterWideDeploy=false', 'watchNamespaces={dev}']);
+    const objs = render(['confinement.impersonate=false', 'rbac.clusterWideDeploy=false', 'watchNamespaces={dev}']);
     expect(find(objs, 'RoleBinding', 'dsa-operator-deploy').map((r) => r.metadata.namespace)).toEqual(['dev']);
     expect(container(objs).args).toContain('--watch-namespace=dev');
-    expect(renderFails(['rbac.clusterWideDeploy=false'])).toMatch(/deployNamespaces/);
+    expect(renderFails(['confinement.impersonate=false', 'rbac.clusterWideDeploy=false'])).toMatch(/deployNamespaces/);
   });
 
   test('extraDeployRules are appended to the deploy role', () => {
     const objs = render([
+      'confinement.impersonate=false',
       'rbac.extraDeployRules[0].apiGroups={monitoring.coreos.com}',
       'rbac.extraDeployRules[0].resources={servicemonitors}',
       'rbac.extraDeployRules[0].verbs={get,create,patch}',
@@ -354,6 +456,13 @@ describe('helm template variants', () => {
     expect(one(objs, 'Deployment').metadata.labels?.['app.kubernetes.io/version']).toBe('dev-abc');
   });
 
+  test('scope and watchLabelSelector reach the operator; the schema rejects a scope that is no label value', () => {
+    const c = container(render(['scope=e2e-1a2b', 'watchLabelSelector=team=payments']));
+    expect(c.args).toEqual(expect.arrayContaining(['--scope=e2e-1a2b', '--watch-label-selector=team=payments']));
+    expect(renderFails(['scope=no spaces allowed'])).toMatch(/scope/);
+    expect(renderFails(['scope=-leading-dash'])).toMatch(/scope/);
+  });
+
   test('metrics.enabled=false drops the Service; serviceMonitor.enabled adds a ServiceMonitor', () => {
     expect(find(render(['metrics.enabled=false']), 'Service')).toHaveLength(0);
     const sm = one(render(['metrics.serviceMonitor.enabled=true']), 'ServiceMonitor');
@@ -380,7 +489,9 @@ describe('helm template variants', () => {
     for (const set of [
       ['crds.enabled=false'],
       ['crds.keep=false'],
-      ['rbac.clusterWideDeploy=false', 'watchNamespaces={a,b}'],
+      ['confinement.impersonate=false', 'rbac.clusterWideDeploy=false', 'watchNamespaces={a,b}'],
+      ['confinement.impersonate=false'],
+      ['tenantNamespaces={team-a}', 'watchNamespaces={team-a}'],
       ['leaderElection.enabled=false'],
       ['rbac.create=false', 'serviceAccount.create=false'],
       ['metrics.enabled=false'],

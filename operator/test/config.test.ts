@@ -13,15 +13,63 @@ describe('loadConfig', () => {
       leaderElectionNamespace: 'dsa-system',
       leaderElectionId: 'dsa-operator-leader',
       watchNamespaces: [],
+      scope: '',
+      watchLabelSelector: '',
       concurrency: 4,
       kanikoImage: undefined,
       helperImage: undefined,
       logLevel: 'info',
       kubeconfig: undefined,
       shutdownTimeoutMs: 25_000,
+      // Confined by default (docs/security.md).
+      confinement: { impersonate: true, defaultServiceAccount: 'dsa-deployer', allowCrossNamespace: false, allowClusterScoped: false },
+      allowedBuilderImages: [],
+      insecureRegistries: [],
+      allowInternalHosts: [],
+      maxBuildContextBytes: 2 ** 30,
       help: false,
       version: false,
     });
+  });
+
+  test('confinement, builder, registry and network flags (and env); one-line errors', () => {
+    expect(
+      load([
+        '--leader-elect=false',
+        '--impersonate=false',
+        '--default-service-account=ci-bot',
+        '--allow-cross-namespace',
+        '--allow-cluster-scoped=true',
+        '--allowed-builder-images=mirror/kaniko:1, mirror/kaniko:2',
+        '--insecure-registries=192.0.2.2:5000,registry.local',
+        '--allow-internal-hosts=127.0.0.1,10.0.0.0/8,[::1]:8080,git.local:3000',
+        '--max-build-context=512Mi',
+      ]),
+    ).toMatchObject({
+      confinement: { impersonate: false, defaultServiceAccount: 'ci-bot', allowCrossNamespace: true, allowClusterScoped: true },
+      allowedBuilderImages: ['mirror/kaniko:1', 'mirror/kaniko:2'],
+      insecureRegistries: ['192.0.2.2:5000', 'registry.local'],
+      allowInternalHosts: ['127.0.0.1', '10.0.0.0/8', '[::1]:8080', 'git.local:3000'],
+      maxBuildContextBytes: 512 * 2 ** 20,
+    });
+    expect(load(['--leader-elect=false'], { DSA_IMPERSONATE: 'false', DSA_INSECURE_REGISTRIES: 'reg:5000' })).toMatchObject({ confinement: { impersonate: false }, insecureRegistries: ['reg:5000'] });
+    expect(() => load(['--leader-elect=false', '--default-service-account=Bad_Name'])).toThrow(/^--default-service-account: "Bad_Name" is not a valid ServiceAccount name$/);
+    expect(() => load(['--leader-elect=false', '--insecure-registries=http://reg:5000'])).toThrow(/^--insecure-registries: "http:\/\/reg:5000" is not a host or host:port$/);
+    expect(() => load(['--leader-elect=false', '--allow-internal-hosts=10.0.0.0/99'])).toThrow(/^--allow-internal-hosts: "10.0.0.0\/99" is not a valid CIDR$/);
+    expect(() => load(['--leader-elect=false', '--max-build-context=lots'])).toThrow(/^--max-build-context: expected a size/);
+    expect(() => load(['--leader-elect=false', '--max-build-context=10'])).toThrow(/too small/);
+  });
+
+  test('scope and watch label selector: flags, env, and one-line errors', () => {
+    expect(load(['--leader-elect=false', '--scope=e2e-1a2b', '--watch-label-selector', 'team=payments,tier in (dev, staging),!legacy'])).toMatchObject({
+      scope: 'e2e-1a2b',
+      watchLabelSelector: 'team=payments,tier in (dev, staging),!legacy',
+    });
+    expect(load(['--leader-elect=false'], { DSA_OPERATOR_SCOPE: 'ci', DSA_WATCH_LABEL_SELECTOR: 'a!=b' })).toMatchObject({ scope: 'ci', watchLabelSelector: 'a!=b' });
+    expect(() => load(['--leader-elect=false', '--scope=has space'])).toThrow(/^--scope: "has space" is not a valid label value/);
+    expect(() => load(['--leader-elect=false', '--watch-label-selector=a=b=c'])).toThrow(/^--watch-label-selector: cannot parse "a=b=c"/);
+    expect(() => load(['--leader-elect=false', '--watch-label-selector=-bad=x'])).toThrow(/"-bad" is not a valid label key/);
+    expect(() => load(['--leader-elect=false', '--watch-label-selector=k in (a,-b)'])).toThrow(/"-b" is not a valid label value/);
   });
 
   test('flags win over env, env over defaults', () => {

@@ -62,7 +62,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
 {{- fail "replicaCount > 1 requires leaderElection.enabled=true (otherwise several operators reconcile the same objects)" }}
 {{- end }}
-{{- if and .Values.rbac.create (not .Values.rbac.clusterWideDeploy) (eq (len (include "dsa-operator.deployNamespaces" . | fromJsonArray)) 0) }}
+{{- if and .Values.rbac.create (not .Values.confinement.impersonate) (not .Values.rbac.clusterWideDeploy) (eq (len (include "dsa-operator.deployNamespaces" . | fromJsonArray)) 0) }}
 {{- fail "rbac.clusterWideDeploy=false needs rbac.deployNamespaces (or watchNamespaces) to list the namespaces the operator may deploy into" }}
 {{- end }}
 {{- if eq (.Values.image.tag | default .Chart.AppVersion) "latest" }}

@@ -19,8 +19,15 @@ export interface BuildRequest {
   insecure: boolean;
   /** Layer cache in the registry. */
   cache: boolean;
-  /** Extra builder args, appended last (they win over ours). */
+  /** Extra builder args (already checked against the allowlist: confinement/build-policy.ts), appended last. */
   extraArgs: string[];
+  /** Flags the install's insecure-registry list implies (confinement/build-policy.ts insecureRegistryFlags). */
+  registryFlags?: string[];
+  /**
+   * Secret build args: `${dsa.secret.NAME}` in a build arg value becomes a reference to an environment variable
+   * filled from this Secret by the kubelet, so the value never appears in the pod spec.
+   */
+  secretVars?: { secretName: string; names: readonly string[] };
   resources?: V1ResourceRequirements;
   /** docker-registry Secret (kubernetes.io/dockerconfigjson) with push credentials. */
   pushSecret?: string;

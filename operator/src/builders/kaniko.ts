@@ -1,7 +1,7 @@
 // kaniko executor as a Builder. The digest of the pushed image is written with --digest-file to the
 // container's termination-message file, so it comes back in pod.status (no log scraping, no extra API
 // call); on failure the termination message falls back to the log tail (FallbackToLogsOnError).
-import type { V1Container, V1ContainerStatus, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1ContainerStatus, V1EnvVar, V1Volume } from '@kubernetes/client-node';
 import type { BuildRequest, Builder } from './builder.js';
 
 export const KANIKO_CONTAINER = 'build';
@@ -9,19 +9,47 @@ export const TERMINATION_LOG = '/dev/termination-log';
 const DOCKER_CONFIG_VOLUME = 'docker-config';
 const SHA256_DIGEST = /sha256:[a-f0-9]{64}/;
 
+/**
+ * The kubelet expands `$(VAR)` in container args and turns `$$` into `$`: every `$` a user wrote is doubled so
+ * the executor gets exactly what was written, and only our own secret references expand.
+ */
+export const escapeArg = (v: string): string => v.replaceAll('$', '$$$$');
+
+/** Environment variable for the i-th secret variable of a build (names stay valid whatever the variable is called). */
+export const secretEnvName = (i: number): string => `DSA_SECRET_${i}`;
+
+/** A build arg value, escaped, with `${dsa.secret.NAME}` placeholders of listed names as `$(DSA_SECRET_i)`. */
+function buildArgValue(v: string, names: readonly string[]): string {
+  const escaped = escapeArg(v);
+  if (names.length === 0) return escaped;
+  return escaped.replace(/\$\$\{dsa\.secret\.([A-Za-z_][A-Za-z0-9_.-]*)\}/g, (whole, name: string) => {
+    const i = names.indexOf(name);
+    return i < 0 ? whole : `$(${secretEnvName(i)})`;
+  });
+}
+
 /** Executor flags, in a stable order (the pod spec must be deterministic). */
 export function kanikoArgs(req: BuildRequest): string[] {
-  const args = [`--context=dir://${req.contextDir}`, `--dockerfile=${req.dockerfile}`];
-  for (const d of req.destinations) args.push(`--destination=${d}`);
-  for (const k of Object.keys(req.buildArgs).sort()) args.push(`--build-arg=${k}=${req.buildArgs[k]}`);
-  if (req.target) args.push(`--target=${req.target}`);
+  const names = req.secretVars?.names ?? [];
+  const args = [`--context=dir://${escapeArg(req.contextDir)}`, `--dockerfile=${escapeArg(req.dockerfile)}`];
+  for (const d of req.destinations) args.push(`--destination=${escapeArg(d)}`);
+  for (const k of Object.keys(req.buildArgs).sort()) args.push(`--build-arg=${escapeArg(k)}=${buildArgValue(req.buildArgs[k]!, names)}`);
+  if (req.target) args.push(`--target=${escapeArg(req.target)}`);
   args.push(`--digest-file=${TERMINATION_LOG}`);
   if (req.insecure) args.push('--insecure', '--insecure-pull', '--skip-tls-verify', '--skip-tls-verify-pull');
+  for (const f of req.registryFlags ?? []) if (!args.includes(f)) args.push(escapeArg(f));
   if (req.cache) args.push('--cache=true');
   // Log lines without colour codes read better in logTail/events.
   args.push('--log-format=text', '--log-timestamp=false');
-  args.push(...req.extraArgs);
+  args.push(...req.extraArgs.map(escapeArg));
   return args;
+}
+
+/** The secret build-arg variables, filled by the kubelet from the Secret (never written into the pod spec). */
+export function secretEnv(req: BuildRequest): V1EnvVar[] {
+  const sv = req.secretVars;
+  if (!sv) return [];
+  return sv.names.map((name, i) => ({ name: secretEnvName(i), valueFrom: { secretKeyRef: { name: sv.secretName, key: name } } }));
 }
 
 export class KanikoBuilder implements Builder {
@@ -36,6 +64,8 @@ export class KanikoBuilder implements Builder {
       terminationMessagePath: TERMINATION_LOG,
       terminationMessagePolicy: 'FallbackToLogsOnError',
     };
+    const env = secretEnv(req);
+    if (env.length) c.env = env;
     if (req.pushSecret) {
       // kaniko reads $DOCKER_CONFIG/config.json (/kaniko/.docker/ in the executor image).
       c.volumeMounts!.push({ name: DOCKER_CONFIG_VOLUME, mountPath: '/kaniko/.docker', readOnly: true });

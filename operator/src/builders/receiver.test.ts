@@ -164,6 +164,23 @@ describe('receiver (real busybox)', () => {
     expect(res.stderr).toMatch(/no build context was uploaded within 1s/);
   });
 
+  it('refuses an upload larger than the limit, through receive.sh and when written directly', async () => {
+    const s = await sandbox();
+    const t = await makeTar(ok([{ name: 'big', type: 'file', body: 'x'.repeat(20_000) }]));
+    const digest = digestOf(t);
+    const limit = { DSA_MAX_UPLOAD_BYTES: '10000' };
+    const main = run(MAIN_SCRIPT, mainEnv(s, digest, limit));
+    const uploadCommand = UPLOAD_COMMAND[2]!.replaceAll(`${UPLOAD_DIR}/`, `${s.dsa}/`);
+    const up = await run(uploadCommand, {}, t);
+    expect(up.code).toBe(RECEIVER_EXIT.unsafeTar);
+    expect(up.stderr).toMatch(/larger than 10000 bytes/);
+    // nothing was received, so MAIN times out rather than building
+    expect((await main).code).toBe(RECEIVER_EXIT.timeout);
+    const direct = await receiveDirect(await sandbox(), t, digest, limit);
+    expect(direct.code).toBe(RECEIVER_EXIT.unsafeTar);
+    expect(direct.stderr).toMatch(/larger than 10000 bytes/);
+  });
+
   it('fails clearly when the Dockerfile is missing', async () => {
     const s = await sandbox();
     const res = await receiveDirect(s, await makeTar([{ name: 'x', type: 'file' }]));
@@ -182,6 +199,12 @@ describe('receiver (real busybox)', () => {
     ['hard link inside', [{ name: 'f', type: 'file', body: 'x' }, { name: 'h', type: 'link', linkname: 'f' }]],
     ['write through a hard link', [{ name: 'h', type: 'link', linkname: '../../outside/sentinel' }, { name: 'h', type: 'file', body: 'pwned' }]],
     ['dot-dot name without trailing slash', [{ name: 'a/..', type: 'directory' }]],
+    // A name with a line break reads as two paths to a line-by-line check: the real link is never checked.
+    ['escaping symlink whose name has a line break', [{ name: 'a\nb', type: 'symlink', linkname: '../../outside' }]],
+    ['escaping symlink whose name ends in a line break', [{ name: 'x\n', type: 'symlink', linkname: '../../outside' }]],
+    ['symlink target with a line break', [{ name: 'l', type: 'symlink', linkname: 'x\n/../../../outside' }]],
+    ['file name with a control character', [{ name: 'bell\u0007.txt', type: 'file', body: 'x' }]],
+    ['file name with a carriage return', [{ name: 'cr\r.txt', type: 'file', body: 'x' }]],
   ];
   it.each(attacks)('rejects %s and leaves everything outside the context untouched', async (_name, entries) => {
     const s = await sandbox();

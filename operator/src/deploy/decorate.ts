@@ -8,6 +8,8 @@ import { podTemplatePath, getIn, setIn } from './tag-replacement.js';
 export interface DecorateOptions {
   session: string;
   sessionNamespace: string;
+  /** The session's uid: pruning deletes only objects labelled with it (inventory.ts ownedBySession). */
+  sessionUid?: string;
   deployment: string;
   /** Namespace for namespaced objects that do not set one. */
   defaultNamespace: string;
@@ -19,12 +21,13 @@ export interface DecorateOptions {
 }
 
 /** Labels dsa owns on every applied object. */
-export function ownershipLabels(o: Pick<DecorateOptions, 'session' | 'sessionNamespace' | 'deployment'>): Record<string, string> {
+export function ownershipLabels(o: Pick<DecorateOptions, 'session' | 'sessionNamespace' | 'sessionUid' | 'deployment'>): Record<string, string> {
   // Label values are capped at 63 characters; shortenName is the same stable shortening ImageBuilds use.
   return {
     [LABELS.managedBy]: MANAGED_BY,
     [LABELS.session]: shortenName(o.session),
     [LABELS.sessionNamespace]: shortenName(o.sessionNamespace),
+    ...(o.sessionUid ? { [LABELS.sessionUid]: o.sessionUid } : {}),
     [LABELS.deployment]: o.deployment,
   };
 }
@@ -33,7 +36,8 @@ export function decorateObjects<T extends KubernetesObject>(objects: readonly T[
   const labels = ownershipLabels(o);
   // Pods get only the session/deployment labels: enough to find them for status.pods (and to map pod
   // events back to the session), while managed-by stays the user's (charts often set it in templates).
-  const { [LABELS.managedBy]: _managedBy, ...podLabels } = labels;
+  // The uid stays off pod templates: pods need no proof of ownership, and a template change rolls out.
+  const { [LABELS.managedBy]: _managedBy, [LABELS.sessionUid]: _uid, ...podLabels } = labels;
   return objects.map((obj) => {
     const apiVersion = obj.apiVersion ?? '';
     const kind = obj.kind ?? '';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { DevPod, SessionImage } from '@dsa/api';
-import { BuiltImageIndex } from '../../deploy/tag-replacement.js';
+import { BuiltImageIndex } from './tag-replacement.js';
 import { applyDevOverrides, imageMatches, interactivePods } from './dev-overrides.js';
 
 type Any = Record<string, any>;

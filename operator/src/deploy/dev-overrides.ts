@@ -9,8 +9,8 @@
 // change into an apply error.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ANNOTATIONS, type DevPod, type SessionImage } from '@dsa/api';
-import { normalizeRepository, parseImageRef } from '../../deploy/image-ref.js';
-import { BuiltImageIndex, getIn, podTemplatePath, setIn } from '../../deploy/tag-replacement.js';
+import { normalizeRepository, parseImageRef } from './image-ref.js';
+import { BuiltImageIndex, getIn, podTemplatePath, setIn } from './tag-replacement.js';
 
 /** The command interactive mode puts in place of the entrypoint, as DevSpace v4's `dev -i` did. */
 export const INTERACTIVE_COMMAND: readonly string[] = ['sleep'];

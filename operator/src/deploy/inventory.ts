@@ -1,7 +1,7 @@
 // The inventory: every object a session applied, recorded in status so the next reconcile can prune what
 // is no longer rendered and deletion can remove everything (like DevSpace v6's remote deployment cache).
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { InventoryEntry } from '@dsa/api';
+import { LABELS, shortenName, type InventoryEntry } from '@dsa/api';
 
 /** Identity of an object across apiVersion bumps: group + kind + namespace + name. */
 export function inventoryKey(e: Pick<InventoryEntry, 'apiVersion' | 'kind' | 'namespace' | 'name'>): string {
@@ -42,4 +42,20 @@ export function duplicates(entries: readonly InventoryEntry[]): string[] {
 export function deletionOrder(entries: readonly InventoryEntry[]): InventoryEntry[] {
   const rank = (k: string): number => (k === 'CustomResourceDefinition' ? 3 : k === 'Namespace' ? 2 : 0);
   return [...entries].reverse().sort((a, b) => rank(a.kind) - rank(b.kind));
+}
+
+/**
+ * Whether a live object's labels say it belongs to this session: name, namespace AND uid (decorate.ts stamps
+ * all three). The uid tells a session from an earlier one of the same name, and nothing a tenant can write
+ * into status.inventory can make another team's object carry it.
+ */
+export function ownedBySession(live: KubernetesObject, session: { name: string; namespace: string; uid: string | undefined }): boolean {
+  const l = live.metadata?.labels ?? {};
+  return (
+    session.uid !== undefined &&
+    session.uid !== '' &&
+    l[LABELS.session] === shortenName(session.name) &&
+    l[LABELS.sessionNamespace] === shortenName(session.namespace) &&
+    l[LABELS.sessionUid] === session.uid
+  );
 }

@@ -20,12 +20,15 @@ function ctx(over: Partial<RenderContext> & { run?: CommandRunner } = {}): Rende
 }
 
 describe('renderDeployment', () => {
-  it('kubectl inline manifests with tag replacement (and without)', async () => {
+  it('kubectl inline manifests render as written (container tags are the tag-replacement transform\'s)', async () => {
     const dep: SessionDeployment = { name: 'd', kubectl: { manifests: ['apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: reg/api}]}\n'] } };
     const r = await renderDeployment(dep, ctx());
-    expect((r.objects[0] as any).spec.containers[0].image).toBe('reg/api:t1');
-    const off = await renderDeployment({ ...dep, updateImageTags: false }, ctx());
-    expect((off.objects[0] as any).spec.containers[0].image).toBe('reg/api');
+    expect((r.objects[0] as any).spec.containers[0].image).toBe('reg/api');
+  });
+
+  it('helm values are not rewritten with updateImageTags: false', async () => {
+    const r = await renderDeployment({ name: 'web', updateImageTags: false, helm: { chart: { component: true }, values: { containers: [{ image: 'reg/api' }] } } }, ctx());
+    expect((r.objects[0] as any).spec.template.spec.containers[0].image).toBe('reg/api');
   });
 
   it('component chart with helm values replaced before rendering', async () => {

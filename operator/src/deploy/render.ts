@@ -1,7 +1,8 @@
-// One spec.deployments[] entry → the objects to apply (before labels/namespace/dev overrides).
-// kubectl: inline YAML, or files/kustomizations from git. helm: dsa's component chart (in-process),
-// or `helm template` of a repo chart, an archive or a chart in git. Tag replacement happens here,
-// because helm values must be rewritten before rendering.
+// One spec.deployments[] entry → the objects to apply, as written (the pipeline's transforms come after:
+// see pipeline.ts). kubectl: inline YAML, or files/kustomizations from git. helm: dsa's component chart
+// (in-process), or `helm template` of a repo chart, an archive or a chart in git. The one tag replacement
+// that happens here is in helm values, because values must be rewritten before rendering; container images
+// of the rendered objects are the tag-replacement transform's.
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -13,8 +14,8 @@ import { ToolNotFoundError } from './exec.js';
 import type { GitFetcher } from './git-source.js';
 import { ChartError, HelmRenderer, writeChartArchive } from './helm.js';
 import { KustomizeRenderer } from './kustomize.js';
-import { ManifestError, parseManifests } from './manifests.js';
-import { BuiltImageIndex, replaceImageTags, replaceInHelmValues } from './tag-replacement.js';
+import { MAX_MANIFEST_BYTES, ManifestError, parseManifests } from './manifests.js';
+import { BuiltImageIndex, replaceInHelmValues } from './tag-replacement.js';
 
 export interface RenderContext {
   /** Namespace the deployment goes to (helm's .Release.Namespace). */
@@ -30,8 +31,6 @@ export interface RenderContext {
 
 export interface Rendered {
   objects: KubernetesObject[];
-  /** Tag replacements made (for logs). */
-  replaced: string[];
 }
 
 export async function renderDeployment(dep: SessionDeployment, ctx: RenderContext): Promise<Rendered> {
@@ -44,9 +43,7 @@ export async function renderDeployment(dep: SessionDeployment, ctx: RenderContex
   } catch (e) {
     throw toStall(dep.name, e);
   }
-  if (!replaceTags) return { objects, replaced: [] };
-  const r = replaceImageTags(objects, ctx.built);
-  return { objects: r.objects, replaced: r.replaced };
+  return { objects };
 }
 
 function toStall(name: string, e: unknown): unknown {
@@ -77,10 +74,18 @@ async function renderKubectl(dep: SessionDeployment, ctx: RenderContext): Promis
   return withGit(dep.name, ctx, k.git.url, k.git.ref, async (root) => {
     const paths = k.git!.paths?.length ? k.git!.paths : ['.'];
     const out: KubernetesObject[] = [];
+    let bytes = 0;
     for (const p of paths) {
       const abs = inside(root, p, dep.name);
       if (kustomize) out.push(...(await ctx.kustomize.build(abs, ctx.signal)));
-      else for (const f of await manifestFiles(abs, dep.name, p)) out.push(...parseManifests(await readFile(f, 'utf8'), `deployment ${dep.name}, ${relative(root, f)}`));
+      else {
+        for (const f of await manifestFiles(abs, dep.name, p)) {
+          // One budget for every file of the deployment, checked before a file is read.
+          bytes += (await stat(f)).size;
+          if (bytes > MAX_MANIFEST_BYTES) throw new StallError(Reason.InvalidSpec, `deployment ${dep.name}: more than ${MAX_MANIFEST_BYTES / (1024 * 1024)} MiB of manifests under ${k.git!.paths?.join(', ') || '.'}`);
+          out.push(...parseManifests(await readFile(f, 'utf8'), `deployment ${dep.name}, ${relative(root, f)}`));
+        }
+      }
     }
     return out;
   });

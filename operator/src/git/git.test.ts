@@ -51,6 +51,9 @@ function gitHttpServer(root: string): Server {
 
 const sh = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
 
+// The server is on loopback, which the operator refuses unless the install allows it.
+const net = { policy: { allow: ['127.0.0.1'] } };
+
 let base: string;
 let server: Server;
 let url: string;
@@ -93,25 +96,25 @@ describe('git', () => {
   });
 
   it('resolves branches, annotated tags, HEAD and commits over smart HTTP', async () => {
-    expect(await resolveRef({ url, ref: 'main' })).toBe(second);
-    expect(await resolveRef({ url })).toBe(second);
-    expect(await resolveRef({ url, ref: 'v1' })).toBe(first);
-    expect(await resolveRef({ url, ref: first })).toBe(first);
-    await expect(resolveRef({ url, ref: 'no-such-branch' })).rejects.toBeInstanceOf(GitNotFoundError);
+    expect(await resolveRef({ url, net, ref: 'main' })).toBe(second);
+    expect(await resolveRef({ url, net })).toBe(second);
+    expect(await resolveRef({ url, net, ref: 'v1' })).toBe(first);
+    expect(await resolveRef({ url, net, ref: first })).toBe(first);
+    await expect(resolveRef({ url, net, ref: 'no-such-branch' })).rejects.toBeInstanceOf(GitNotFoundError);
   });
 
   it('checks out a subPath at a commit, with modes and symlinks, from a per-URL cache', async () => {
     const cacheDir = path.join(base, 'cache');
     const d1 = path.join(base, 'out1');
-    expect(await checkoutSubPath({ url, ref: 'main', commit: second, subPath: 'app', dest: d1, cacheDir })).toBe(4);
+    expect(await checkoutSubPath({ url, net, ref: 'main', commit: second, subPath: 'app', dest: d1, cacheDir })).toBe(4);
     expect(await readFile(path.join(d1, 'sub/a.txt'), 'utf8')).toBe('changed\n');
     expect((await stat(path.join(d1, 'run.sh'))).mode & 0o111).not.toBe(0);
     expect(await readlink(path.join(d1, 'link'))).toBe('sub/a.txt');
     // an older commit from the same cache (already fetched with the branch history)
     const d2 = path.join(base, 'out2');
-    await checkoutSubPath({ url, ref: 'main', commit: first, subPath: 'app/', dest: d2, cacheDir });
+    await checkoutSubPath({ url, net, ref: 'main', commit: first, subPath: 'app/', dest: d2, cacheDir });
     expect(await readFile(path.join(d2, 'sub/a.txt'), 'utf8')).toBe('hi\n');
-    await expect(checkoutSubPath({ url, ref: 'main', commit: first, subPath: 'missing', dest: path.join(base, 'out3'), cacheDir })).rejects.toBeInstanceOf(GitNotFoundError);
+    await expect(checkoutSubPath({ url, net, ref: 'main', commit: first, subPath: 'missing', dest: path.join(base, 'out3'), cacheDir })).rejects.toBeInstanceOf(GitNotFoundError);
   });
 
   it('refuses subPaths leaving the repository', () => {

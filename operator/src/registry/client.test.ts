@@ -70,7 +70,8 @@ describe('RegistryClient against a local fake registry', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const client = new RegistryClient({ timeoutMs: 2000 });
+  // The fake registry is on loopback, which the client refuses unless the install allows it.
+const client = new RegistryClient({ timeoutMs: 2000, addressPolicy: { allow: ['127.0.0.1'] } });
 
   it('returns the digest of an existing tag and undefined for a missing one', async () => {
     expect(await client.manifestDigest({ image: `${host}/team/api`, tag: 'dsa-present', insecure: true })).toBe(DIGEST);
@@ -96,5 +97,15 @@ describe('RegistryClient against a local fake registry', () => {
     const err = await client.manifestDigest({ image: '127.0.0.1:1/x', tag: 't', insecure: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as RegistryError).transient).toBe(true);
+  });
+
+  it('refuses loopback, link-local and metadata registries by default, as configuration (not transient)', async () => {
+    const strict = new RegistryClient({ timeoutMs: 2000 });
+    for (const image of [`${host}/team/api`, '169.254.169.254/latest/x', 'metadata.google.internal/x']) {
+      const err = (await strict.manifestDigest({ image, tag: 'dsa-present', insecure: true }).catch((e: unknown) => e)) as RegistryError;
+      expect(err).toBeInstanceOf(RegistryError);
+      expect(err.transient).toBe(false);
+      expect(err.message).toMatch(/refused/);
+    }
   });
 });

@@ -4,6 +4,8 @@
 // --insecure does); credentials come from a kubernetes.io/dockerconfigjson Secret (basic auth, and the
 // Bearer-token handshake registries such as Docker Hub/Harbor/GHCR require).
 import { createHash } from 'node:crypto';
+import { BlockedAddressError, DEFAULT_ADDRESS_POLICY, type AddressPolicy } from '../net/address-guard.js';
+import { guardedFetch } from '../net/guarded-http.js';
 
 export interface ImageRef {
   /** host[:port] as used in URLs. */
@@ -76,7 +78,10 @@ export interface ManifestLookup {
 }
 
 export interface RegistryClientOptions {
+  /** Default: node's http(s) behind the address guard (net/guarded-http.ts): registry names are tenant input. */
   fetch?: typeof fetch;
+  /** Internal addresses lookups may still reach (--allow-internal-hosts). */
+  addressPolicy?: AddressPolicy;
   /** Per-request timeout (default 10 s), so a dead registry cannot hold a reconcile worker. */
   timeoutMs?: number;
 }
@@ -98,12 +103,57 @@ export function parseChallenge(header: string | null): { scheme: string; params:
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
+/** The parts of an OCI/Docker image config the operator reads (command, working directory, user, env). */
+export interface ImageConfigFields {
+  entrypoint?: string[];
+  cmd?: string[];
+  workingDir?: string;
+  user?: string;
+  env?: string[];
+}
+
+export interface ConfigLookup {
+  /** Repository without tag, e.g. `registry.local:5000/team/api`. */
+  image: string;
+  /** Tag or `sha256:` digest. */
+  reference: string;
+  insecure?: boolean;
+  credentials?: Credentials;
+  /** Platform picked from a multi-arch index (default linux/<this process's arch>). */
+  platform?: { os: string; architecture: string };
+  signal?: AbortSignal;
+}
+
+/** Caps on what a registry may send us: manifests and configs are small; anything bigger is not one. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+
+type Json = Record<string, unknown>;
+const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+
+/** The fields of an image config document (`{ config: { Entrypoint, Cmd, WorkingDir, User, Env } }`). Pure. */
+export function imageConfigFields(doc: unknown): ImageConfigFields {
+  const c = (doc && typeof doc === 'object' ? ((doc as Json).config as Json | undefined) : undefined) ?? {};
+  const out: ImageConfigFields = {};
+  const entrypoint = strings(c.Entrypoint);
+  const cmd = strings(c.Cmd);
+  const env = strings(c.Env);
+  if (entrypoint) out.entrypoint = entrypoint;
+  if (cmd) out.cmd = cmd;
+  if (env) out.env = env;
+  if (typeof c.WorkingDir === 'string' && c.WorkingDir !== '') out.workingDir = c.WorkingDir;
+  if (typeof c.User === 'string' && c.User !== '') out.user = c.User;
+  return out;
+}
+
 export class RegistryClient {
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
 
   constructor(opts: RegistryClientOptions = {}) {
-    this.fetch = opts.fetch ?? globalThis.fetch;
+    this.fetch = opts.fetch ?? guardedFetch({ policy: opts.addressPolicy ?? DEFAULT_ADDRESS_POLICY });
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
@@ -132,7 +182,58 @@ export class RegistryClient {
     throw this.error(res.status, url);
   }
 
-  private async token(params: Record<string, string>, ref: ImageRef, q: ManifestLookup): Promise<string> {
+  /**
+   * The config of `image:reference` (following a multi-arch index to the platform's manifest), or undefined
+   * when the registry has no such image. Bodies are capped (MAX_MANIFEST_BYTES / MAX_CONFIG_BYTES) and every
+   * request has the client's timeout, so a hostile or broken registry cannot hold a reconcile.
+   */
+  async imageConfig(q: ConfigLookup): Promise<ImageConfigFields | undefined> {
+    const ref = parseImageRef(q.image);
+    const base = `${q.insecure ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}`;
+    const auth = { value: q.credentials ? `Basic ${Buffer.from(`${q.credentials.username}:${q.credentials.password}`).toString('base64')}` : undefined };
+    const platform = q.platform ?? { os: 'linux', architecture: GO_ARCH[process.arch] ?? process.arch };
+    // A digest is URL-safe and some registries do not decode an escaped `:` in it.
+    const refPath = (r: string) => (/^sha256:[a-f0-9]{64}$/.test(r) ? r : encodeURIComponent(r));
+    let manifest = await this.getJson(`${base}/manifests/${refPath(q.reference)}`, ref, q, auth, MAX_MANIFEST_BYTES);
+    if (manifest === undefined) return undefined;
+    for (let hops = 0; Array.isArray((manifest as Json).manifests); hops++) {
+      if (hops > 1) throw new RegistryError(`${q.image}:${q.reference}: nested image indexes`, undefined, false);
+      const entries = (manifest as Json).manifests as Array<{ digest?: string; platform?: { os?: string; architecture?: string } }>;
+      const pick = entries.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture);
+      if (!pick?.digest) return undefined;
+      if (!/^sha256:[a-f0-9]{64}$/.test(pick.digest)) return undefined;
+      manifest = await this.getJson(`${base}/manifests/${pick.digest}`, ref, q, auth, MAX_MANIFEST_BYTES);
+      if (manifest === undefined) return undefined;
+    }
+    const digest = ((manifest as Json).config as { digest?: unknown } | undefined)?.digest;
+    if (typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) return undefined;
+    const config = await this.getJson(`${base}/blobs/${digest}`, ref, q, auth, MAX_CONFIG_BYTES);
+    return config === undefined ? undefined : imageConfigFields(config);
+  }
+
+  /** GET a JSON document with the auth handshake; undefined on 404; size-capped. */
+  private async getJson(url: string, ref: ImageRef, q: { credentials?: Credentials; signal?: AbortSignal }, auth: { value: string | undefined }, max: number): Promise<unknown> {
+    let res = await this.request(url, 'GET', auth.value, q.signal);
+    if (res.status === 401) {
+      const challenge = parseChallenge(res.headers.get('www-authenticate'));
+      if (challenge?.scheme === 'bearer' && challenge.params.realm) {
+        auth.value = `Bearer ${await this.token(challenge.params, ref, q)}`;
+        res = await this.request(url, 'GET', auth.value, q.signal);
+      }
+    }
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw this.error(res.status, url);
+    const declared = Number(res.headers.get('content-length') ?? '0');
+    if (declared > max) throw new RegistryError(`registry sent ${declared} bytes for ${url}, more than the ${max} allowed`, res.status, false);
+    const text = await readCapped(res, max, url);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new RegistryError(`registry sent invalid JSON for ${url}`, res.status, false);
+    }
+  }
+
+  private async token(params: Record<string, string>, ref: ImageRef, q: { credentials?: Credentials; signal?: AbortSignal }): Promise<string> {
     const u = new URL(params.realm!);
     if (params.service) u.searchParams.set('service', params.service);
     u.searchParams.set('scope', params.scope ?? `repository:${ref.repository}:pull`);
@@ -147,12 +248,15 @@ export class RegistryClient {
 
   private async request(url: string, method: 'HEAD' | 'GET', auth: string | undefined, signal?: AbortSignal): Promise<Response> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
+    // Blobs are negotiated by digest; the manifest media types are harmless there.
     const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT };
     if (auth) headers.Authorization = auth;
     try {
       return await this.fetch(url, { method, headers, redirect: 'follow', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (e) {
-      throw new RegistryError(`registry request ${method} ${url} failed: ${(e as Error).message}`, undefined, true);
+      // A refused address is configuration, not an outage: retrying will not help.
+      const blocked = e instanceof BlockedAddressError || (e as { code?: unknown }).code === 'EDSABLOCKED';
+      throw new RegistryError(`registry request ${method} ${url} failed: ${(e as Error).message}`, undefined, !blocked);
     }
   }
 
@@ -161,4 +265,23 @@ export class RegistryClient {
     const hint = status === 401 || status === 403 ? ' (check registry.pushSecret)' : '';
     return new RegistryError(`registry answered ${status} for ${url}${hint}`, status, transient);
   }
+}
+
+/** The body as text, failing once more than `max` bytes arrived (the header may lie or be absent). */
+async function readCapped(res: Response, max: number, url: string): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new RegistryError(`registry sent more than ${max} bytes for ${url}`, res.status, false);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -12,7 +12,7 @@ import { keyOf, parseKey, requestOf, type Request } from './keys.js';
 import { ownerKeyMapper, type OwnerType } from './owner-refs.js';
 import { isTerminalError } from './errors.js';
 import { isConflict, apiErrorMessage } from './api-errors.js';
-import type { ResourceInformer } from './informer.js';
+import type { SharedInformer } from './informer.js';
 import type { EventRecorder } from './events.js';
 import type { OperatorMetrics, ReconcileResult } from '../server/metrics.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -44,7 +44,7 @@ export type ReconcileFn<T extends KubernetesObject = KubernetesObject> = Reconci
 
 /** Secondary watch: events on `informer` map to zero or more primary requests. */
 export interface WatchSource<O extends KubernetesObject = KubernetesObject> {
-  informer: ResourceInformer<O>;
+  informer: SharedInformer<O>;
   map: (obj: O) => Request[];
 }
 
@@ -52,11 +52,11 @@ export interface ControllerOptions<T extends KubernetesObject> {
   /** Controller name: metrics label and log field, e.g. "devsession". */
   name: string;
   /** Primary resource informer (controller-runtime's For()). */
-  for: ResourceInformer<T>;
+  for: SharedInformer<T>;
   /** apiVersion/kind of the primary resource; required for `owns`. */
   forType?: OwnerType;
   /** Children whose controller ownerReference points at a `forType` object (Owns()). */
-  owns?: ResourceInformer<any>[];
+  owns?: SharedInformer<any>[];
   /** Arbitrary secondary watches (Watches()). */
   watches?: WatchSource<any>[];
   reconciler: Reconciler<T> | ReconcileFn<T>;
@@ -133,7 +133,7 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
   }
 
   /** Informers this controller reads (the Manager starts and syncs them). */
-  informers(): ResourceInformer<any>[] {
+  informers(): SharedInformer<any>[] {
     return [this.opts.for, ...(this.opts.owns ?? []), ...(this.opts.watches ?? []).map((w) => w.informer)];
   }
 
@@ -208,7 +208,8 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
         this.queue.forget(key);
         this.conflicts.delete(key);
         log.error({ reason: e.reason, err: e.message }, 'reconcile failed terminally; not retrying');
-        if (ctx.cached && this.opts.events) {
+        // A stall already in status before this pass was reported when it happened (no event per restart).
+        if (ctx.cached && this.opts.events && !e.alreadyReported) {
           await this.opts.events.recordOnce(ctx.cached, 'TerminalError', { type: 'Warning', reason: e.reason, action: 'Reconcile', note: e.message });
         }
       } else if (isConflict(e)) {

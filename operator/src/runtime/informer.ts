@@ -108,11 +108,34 @@ export function listerFor<T extends KubernetesObject>(
   }
 }
 
+/** What controllers and reconcilers need from an informer: events, cache reads, lifecycle. */
+export interface SharedInformer<T extends KubernetesObject> {
+  readonly name: string;
+  addHandler(handler: InformerEventHandler<T>): () => void;
+  start(): void;
+  stop(): Promise<void>;
+  hasSynced(): boolean;
+  waitForSync(timeoutMs?: number): Promise<boolean>;
+  list(namespace?: string): T[];
+  get(namespace: string, name: string): T | undefined;
+  keys(): string[];
+  status(): InformerStatus;
+  onRestart: ((restarts: number) => void) | undefined;
+}
+
+export interface InformerStatus {
+  synced: boolean;
+  running: boolean;
+  restarts: number;
+  failures: number;
+  lastSyncAt?: number;
+}
+
 /**
  * Shared informer with restart, periodic relist and a cache that survives restarts.
  * Cache lookups take (namespace, name) — note client-node's own ObjectCache.get is (name, namespace).
  */
-export class ResourceInformer<T extends KubernetesObject> {
+export class ResourceInformer<T extends KubernetesObject> implements SharedInformer<T> {
   readonly name: string;
   private readonly factory: ListWatchFactory<T>;
   private readonly clock: Clock;
@@ -238,7 +261,7 @@ export class ResourceInformer<T extends KubernetesObject> {
   }
 
   /** Diagnostics for /readyz and logs. */
-  status(): { synced: boolean; running: boolean; restarts: number; failures: number; lastSyncAt?: number } {
+  status(): InformerStatus {
     return { synced: this.synced, running: this.running, restarts: this.restarts, failures: this.failures, lastSyncAt: this.lastSyncAt };
   }
 

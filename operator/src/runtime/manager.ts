@@ -6,7 +6,7 @@
 //
 // The runtime never calls process.exit: start() resolves with { reason, exitCode } and main decides.
 import type { Controller } from './controller.js';
-import type { ResourceInformer } from './informer.js';
+import type { SharedInformer } from './informer.js';
 import { LeaderElector, type LeaderElectorOptions, type StoppedReason } from './leader-election.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { createMetrics, type OperatorMetrics } from '../server/metrics.js';
@@ -45,7 +45,8 @@ export class Manager {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly controllers: Controller<any>[] = [];
-  private readonly extraInformers: ResourceInformer<any>[] = [];
+  private readonly extraInformers: SharedInformer<any>[] = [];
+  private readonly stopHooks: Array<() => Promise<void> | void> = [];
   private elector: LeaderElector | undefined;
   private server: OpsServer | undefined;
   private boundPort: number | undefined;
@@ -71,14 +72,20 @@ export class Manager {
   }
 
   /** An informer not owned by a controller (e.g. a cache read by reconcilers) that should gate readiness. */
-  addInformer(informer: ResourceInformer<any>): this {
+  addInformer(informer: SharedInformer<any>): this {
     if (this.started) throw new Error('manager: add informers before start()');
     this.extraInformers.push(informer);
     return this;
   }
 
+  /** Run `fn` at shutdown, after the controllers drained and the informers stopped (e.g. stop a shared cache). */
+  onStop(fn: () => Promise<void> | void): this {
+    this.stopHooks.push(fn);
+    return this;
+  }
+
   /** All distinct informers (controllers may share one). */
-  informers(): ResourceInformer<any>[] {
+  informers(): SharedInformer<any>[] {
     return [...new Set([...this.controllers.flatMap((c) => c.informers()), ...this.extraInformers])];
   }
 
@@ -172,7 +179,7 @@ export class Manager {
     void this.elector.run();
   }
 
-  private waitForSync(informers: ResourceInformer<any>[], timeoutMs: number): Promise<boolean> {
+  private waitForSync(informers: SharedInformer<any>[], timeoutMs: number): Promise<boolean> {
     let handle: TimerHandle | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       handle = this.clock.setTimeout(() => resolve(false), timeoutMs);
@@ -204,6 +211,13 @@ export class Manager {
     const drainTimeoutMs = this.opts.drainTimeoutMs ?? 30_000;
     const drained = await Promise.all(this.controllers.map((c) => c.stop(drainTimeoutMs)));
     await Promise.all(this.informers().map((i) => i.stop()));
+    for (const hook of this.stopHooks) {
+      try {
+        await hook();
+      } catch (e) {
+        this.log.warn({ err: e }, 'stop hook failed');
+      }
+    }
     await this.elector?.stop();
     this.metrics.leader.set(0);
     await this.server?.stop();

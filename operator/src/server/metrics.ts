@@ -20,6 +20,11 @@ export interface OperatorMetrics {
   buildsTotal: Counter<'result'>;
   /** 1 while this replica holds the leader Lease. */
   leader: Gauge;
+  /**
+   * Every request the operator sends to the apiserver, by HTTP verb (WATCH for watch connections), counted
+   * where all client-node API calls pass (runtime/connection-reuse.ts). Writes = POST + PUT + PATCH + DELETE.
+   */
+  apiRequests: Counter<'verb'>;
 }
 
 export interface CreateMetricsOptions {
@@ -51,5 +56,6 @@ export function createMetrics(opts: CreateMetricsOptions = {}): OperatorMetrics 
     informerRestarts: new Gauge({ name: `${p}informer_restarts`, help: 'Times an informer restarted after a list/watch error.', labelNames: ['informer'], registers }),
     buildsTotal: new Counter({ name: `${p}builds_total`, help: 'Image builds by result.', labelNames: ['result'], registers }),
     leader: new Gauge({ name: `${p}leader`, help: '1 if this replica is the leader.', registers }),
+    apiRequests: new Counter({ name: `${p}api_requests_total`, help: 'Requests sent to the apiserver, by verb (WATCH: watch connections).', labelNames: ['verb'], registers }),
   };
 }

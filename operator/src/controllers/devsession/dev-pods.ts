@@ -2,7 +2,7 @@
 // into. Pure selection over a pod list; the reconciler does the listing.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { DevPod, DevPodStatus, SessionImage } from '@dsa/api';
-import { imageMatches } from './dev-overrides.js';
+import { imageMatches } from '../../deploy/dev-overrides.js';
 
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const created = (p: V1Pod) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();

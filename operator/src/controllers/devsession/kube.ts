@@ -1,9 +1,10 @@
-// Everything the DevSession reconciler does to the apiserver, behind one interface so the reconciler
-// can be driven by a fake in unit tests and by client-node against a real cluster.
+// Everything the DevSession reconciler does to the apiserver (writes, discovery, live reads of the objects
+// it deploys), behind one interface so the reconciler can be driven by a fake in unit tests and by
+// client-node against a real cluster.
 import * as k8s from '@kubernetes/client-node';
-import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { DEVSESSION, GROUP, IMAGEBUILD, OPERATOR_FIELD_MANAGER, VERSION, type DevSession, type DevSessionStatus, type ImageBuild } from '@dsa/api';
-import { customObjectJsonPatcher, isNotFound, patchStatus, RawObjectApi, type JsonPatcher } from '../../runtime/index.js';
+import { customObjectJsonPatcher, Impersonator, isNotFound, patchStatus, RawObjectApi, type JsonPatcher } from '../../runtime/index.js';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -12,22 +13,40 @@ export interface ObjectRef {
   name: string;
 }
 
-export interface DevSessionKube {
-  /** Fresh read (the informer cache may lag behind our own writes). undefined when gone. */
-  getSession(namespace: string, name: string): Promise<DevSession | undefined>;
-  /** Server-side apply of the status fields dsa-operator owns. */
-  applySessionStatus(session: DevSession, status: DevSessionStatus): Promise<void>;
-  /** JSON-patcher for the session's metadata (finalizers). */
-  sessionPatcher(namespace: string, name: string): JsonPatcher;
+/**
+ * What a session does to the objects it deploys: applies, live reads, deletions and Secret reads. Sent as one
+ * identity — the session's impersonated ServiceAccount in a confined install (DevSessionKube.as), so RBAC
+ * authorizes each of these against that account.
+ */
+export interface SessionObjects {
   /** Server-side apply (field manager dsa-operator, force). Returns the object as stored. */
   apply<T extends KubernetesObject>(obj: T): Promise<T>;
+  /** A live object; undefined when it (or its kind) does not exist. */
   get(ref: ObjectRef): Promise<KubernetesObject | undefined>;
   /** Background deletion. Resolves false when the object (or its kind) is already gone. */
   delete(ref: ObjectRef): Promise<boolean>;
+  /** For namespaces the ImageBuild cache does not cover (cross-namespace builds of a namespaced operator). */
+  listImageBuilds(namespace: string, labelSelector: string): Promise<ImageBuild[]>;
+  /** `.dockerconfigjson` of a Secret, or undefined when absent (registry credentials for image configs). */
+  readDockerConfig(namespace: string, name: string): Promise<string | undefined>;
+  /** The string values of a Secret (`data`, decoded), or undefined when absent (secret variables). */
+  readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+}
+
+/**
+ * The writes (and the reads of children no informer holds) of the DevSession reconciler. The session
+ * itself, other sessions and ImageBuilds are read from the informer cache (see DevSessionReads). The
+ * SessionObjects methods on this interface act as the operator itself (its own ImageBuild children).
+ */
+export interface DevSessionKube extends SessionObjects {
+  /** Server-side apply of the status fields dsa-operator owns. Returns the session as stored. */
+  applySessionStatus(session: DevSession, status: DevSessionStatus): Promise<DevSession | undefined>;
+  /** JSON-patcher for the session's metadata (finalizers); resolves with the session as stored. */
+  sessionPatcher(namespace: string, name: string): JsonPatcher;
   /** From discovery; undefined when the kind is unknown to the apiserver. */
   isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
-  listImageBuilds(namespace: string, labelSelector: string): Promise<ImageBuild[]>;
-  listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>;
+  /** The same object calls sent as `user` (Impersonate-User). */
+  as(user: string): SessionObjects;
 }
 
 /** Raw SSA (no typed serializer dropping fields) + discovery; see runtime/raw-object-api.ts. */
@@ -42,11 +61,28 @@ export class ClientNodeDevSessionKube implements DevSessionKube {
   private readonly custom: k8s.CustomObjectsApi;
   private readonly core: k8s.CoreV1Api;
   private objects: DiscoveryObjectApi;
+  private readonly impersonator: Impersonator;
+  private readonly clients = new Map<string, ClientNodeDevSessionKube>();
 
-  constructor(private readonly kc: k8s.KubeConfig) {
+  constructor(
+    private readonly kc: k8s.KubeConfig,
+    impersonator?: Impersonator,
+  ) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.objects = this.makeObjects();
+    this.impersonator = impersonator ?? new Impersonator(kc);
+  }
+
+  as(user: string): SessionObjects {
+    let c = this.clients.get(user);
+    if (!c) {
+      // Bounded like the impersonator's configs: one client per ServiceAccount in use.
+      if (this.clients.size >= 1024) this.clients.clear();
+      c = new ClientNodeDevSessionKube(this.impersonator.config(user), this.impersonator);
+      this.clients.set(user, c);
+    }
+    return c;
   }
 
   private makeObjects(): DiscoveryObjectApi {
@@ -66,22 +102,13 @@ export class ClientNodeDevSessionKube implements DevSessionKube {
     }
   }
 
-  async getSession(namespace: string, name: string): Promise<DevSession | undefined> {
-    try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: DEVSESSION.plural, namespace, name })) as DevSession;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-  }
-
-  async applySessionStatus(session: DevSession, status: DevSessionStatus): Promise<void> {
-    await patchStatus(
+  async applySessionStatus(session: DevSession, status: DevSessionStatus): Promise<DevSession | undefined> {
+    return (await patchStatus(
       this.custom,
       { group: GROUP, version: VERSION, kind: DEVSESSION.kind, plural: DEVSESSION.plural, namespace: session.metadata.namespace ?? '', name: session.metadata.name },
       status as Record<string, unknown>,
       { fieldManager: OPERATOR_FIELD_MANAGER, force: true },
-    );
+    )) as DevSession | undefined;
   }
 
   sessionPatcher(namespace: string, name: string): JsonPatcher {
@@ -131,8 +158,18 @@ export class ClientNodeDevSessionKube implements DevSessionKube {
     return list.items ?? [];
   }
 
-  async listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]> {
-    return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+  async readDockerConfig(namespace: string, name: string): Promise<string | undefined> {
+    return (await this.readSecret(namespace, name))?.['.dockerconfigjson'];
+  }
+
+  async readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      const sec = await this.core.readNamespacedSecret({ namespace, name });
+      return Object.fromEntries(Object.entries(sec.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
   }
 }
 

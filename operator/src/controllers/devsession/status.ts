@@ -1,18 +1,11 @@
-// The one summarize step (Flux's SummarizeAndPatch): the outcome of the sub-steps → conditions, phase,
-// message and printer columns. Pure, so every combination is unit-tested.
-import { ConditionType, Reason, SessionPhase, type DevSession, type DevSessionStatus } from '@dsa/api';
-import { setCondition, type Condition } from '../../runtime/index.js';
+// The DevSession's part of the one summarize step (runtime/reconcile-pass.ts computes Ready/Reconciling/
+// Stalled, observedGeneration and message the same way for every kind): phase and the printer columns.
+// Pure, so every combination is unit-tested.
+import { Reason, SessionPhase, type DevSession, type DevSessionStatus } from '@dsa/api';
+import { summarizeStatus, type Outcome } from '../../runtime/index.js';
 
 export type Phase = (typeof SessionPhase)[keyof typeof SessionPhase];
-
-/** How a reconcile ended. */
-export type Outcome =
-  | { kind: 'done'; message: string }
-  /** Progressing normally, waiting on something (dependencies, builds, rollouts). */
-  | { kind: 'wait'; reason: string; message: string; phase: Phase; requeueAfterMs?: number }
-  /** Cannot progress as specified. retryAfterMs undefined = only a spec change helps. */
-  | { kind: 'stall'; reason: string; message: string; retryAfterMs?: number }
-  | { kind: 'suspended' };
+export type { Outcome };
 
 /** `user@host` for the printer column. */
 export function ownerString(spec: DevSession['spec']): string | undefined {
@@ -21,53 +14,53 @@ export function ownerString(spec: DevSession['spec']): string | undefined {
   return o.host ? `${o.user}@${o.host}` : o.user;
 }
 
+/** The session outcome "everything is deployed and ready". */
+export const done = (message: string): Outcome => ({ kind: 'done', reason: Reason.Succeeded, message });
+
 /**
- * Final status from the work status `st` (images, deployments, inventory, …, already filled by the
- * steps) and the outcome. Conditions keep lastTransitionTime unless their status flips.
+ * The DevSession's own fields for `outcome` from the work status `st` (images, deployments, inventory, …,
+ * filled by the steps; a step that waits sets st.phase). A transient error or suspension keeps the phase.
  */
-export function summarize(session: DevSession, st: DevSessionStatus, outcome: Outcome, now: Date | number): DevSessionStatus {
-  const gen = session.metadata.generation;
-  let conditions = (session.status?.conditions ?? []) as Condition[];
-  const set = (type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string) => {
-    conditions = setCondition(conditions, { type, status, reason, message }, gen, now);
-  };
+export function sessionFields(session: DevSession, st: DevSessionStatus, outcome: Outcome): DevSessionStatus {
   const out: DevSessionStatus = { ...st };
-  if (gen !== undefined) out.observedGeneration = gen;
   const owner = ownerString(session.spec);
   if (owner) out.owner = owner;
   else delete out.owner;
+  const previous = session.status?.phase;
   switch (outcome.kind) {
     case 'done':
-      set(ConditionType.Ready, 'True', Reason.Succeeded, outcome.message);
-      set(ConditionType.Reconciling, 'False', Reason.Succeeded, 'reconciliation finished');
-      set(ConditionType.Stalled, 'False', Reason.Succeeded, 'not stalled');
       out.phase = SessionPhase.Ready;
-      out.message = outcome.message;
-      break;
-    case 'wait':
-      set(ConditionType.Ready, 'False', outcome.reason, outcome.message);
-      set(ConditionType.Reconciling, 'True', outcome.reason, outcome.message);
-      set(ConditionType.Stalled, 'False', outcome.reason, 'not stalled');
-      out.phase = outcome.phase;
-      out.message = outcome.message;
       break;
     case 'stall':
-      set(ConditionType.Ready, 'False', outcome.reason, outcome.message);
-      set(ConditionType.Reconciling, 'False', outcome.reason, 'stalled; waiting for a change of the spec');
-      set(ConditionType.Stalled, 'True', outcome.reason, outcome.message);
       out.phase = SessionPhase.Failed;
-      out.message = outcome.message;
       break;
-    case 'suspended': {
-      // Keep Ready as it was (what exists keeps running); say why nothing moves.
-      const msg = 'reconciliation is suspended (spec.suspend)';
-      set(ConditionType.Reconciling, 'False', 'Suspended', msg);
-      out.message = msg;
+    case 'wait':
+      out.phase = st.phase ?? SessionPhase.Pending;
       break;
-    }
+    case 'retry':
+    case 'suspended':
+      if (st.phase ?? previous) out.phase = st.phase ?? previous;
+      else delete out.phase;
+      break;
   }
-  out.conditions = conditions;
   return out;
+}
+
+/** The complete status for `outcome`: the session's fields plus the shared summary. */
+export function summarize(session: DevSession, st: DevSessionStatus, outcome: Outcome, now: Date | number): DevSessionStatus {
+  return summarizeStatus(sessionFields(session, st, outcome), session.status, outcome, session.metadata.generation, now);
+}
+
+/** status.pods belongs to the dev-pods controller (its own field manager): not ours to write or compare. */
+export function withoutDevPods(s: DevSessionStatus | undefined): DevSessionStatus | undefined {
+  if (!s || s.pods === undefined) return s;
+  const { pods: _pods, ...rest } = s;
+  return rest;
+}
+
+/** The main reconciler's comparison: statusEqual over the fields it owns. */
+export function sessionStatusEqual(a: DevSessionStatus | undefined, b: DevSessionStatus): boolean {
+  return statusEqual(withoutDevPods(a), withoutDevPods(b)!);
 }
 
 /** Status equality that ignores lastTransitionTime (unchanged conditions keep theirs anyway). */
@@ -75,7 +68,7 @@ export function statusEqual(a: DevSessionStatus | undefined, b: DevSessionStatus
   const norm = (s: DevSessionStatus | undefined) => {
     if (!s) return '{}';
     // Fields the agent owns are not ours to compare.
-    const { sync: _sync, agentHeartbeatTime: _hb, conditions, ...rest } = s;
+    const { sync: _sync, agentHeartbeatTime: _hb, syncPaths: _paths, conditions, ...rest } = s;
     const c = (conditions ?? []).map(({ lastTransitionTime: _t, ...x }) => x).sort((x, y) => x.type.localeCompare(y.type));
     return JSON.stringify(sortKeys({ ...rest, conditions: c }));
   };

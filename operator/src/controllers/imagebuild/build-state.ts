@@ -1,14 +1,13 @@
 // Pure: what a build pod's status means for the ImageBuild (phase, digest, failure text), and the
 // summary conditions. Kept free of IO so every pod shape is unit-tested.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { BuildPhase, ConditionType, Reason } from '@dsa/api';
+import { Reason, type BuildPhase } from '@dsa/api';
 import type { Builder } from '../../builders/builder.js';
 import { KANIKO_CONTAINER } from '../../builders/kaniko.js';
 import { UPLOAD_CONTAINER } from '../../builders/receiver.js';
 import { apiErrorMessage, isForbidden } from '../../runtime/api-errors.js';
 // The forced-build comparison is part of the agent ↔ operator contract: one definition for both sides.
 export { isNewerRequest } from '@dsa/api/build-context';
-import { setCondition, removeCondition, type Condition } from '../../runtime/conditions.js';
 
 export type BuildPhaseName = (typeof BuildPhase)[keyof typeof BuildPhase];
 
@@ -66,37 +65,6 @@ export function tailLines(text: string | undefined, n = 20): string {
     .filter((l) => l !== '')
     .slice(-n)
     .join('\n');
-}
-
-/**
- * Ready / Reconciling / Stalled from the phase, kstatus style: Ready is always present; Reconciling
- * and Stalled are present only while true (absent abnormal-true conditions read as "fine").
- */
-export function summarize(
-  conditions: readonly Condition[] | undefined,
-  phase: BuildPhaseName,
-  reason: string,
-  message: string,
-  generation: number | undefined,
-  now: Date | number,
-): Condition[] {
-  let c = [...(conditions ?? [])];
-  switch (phase) {
-    case BuildPhase.Succeeded:
-      c = setCondition(c, { type: ConditionType.Ready, status: 'True', reason, message }, generation, now);
-      c = removeCondition(removeCondition(c, ConditionType.Reconciling), ConditionType.Stalled);
-      break;
-    case BuildPhase.Failed:
-      c = setCondition(c, { type: ConditionType.Ready, status: 'False', reason, message }, generation, now);
-      c = setCondition(c, { type: ConditionType.Stalled, status: 'True', reason, message }, generation, now);
-      c = removeCondition(c, ConditionType.Reconciling);
-      break;
-    default:
-      c = setCondition(c, { type: ConditionType.Ready, status: 'False', reason, message }, generation, now);
-      c = setCondition(c, { type: ConditionType.Reconciling, status: 'True', reason, message }, generation, now);
-      c = removeCondition(c, ConditionType.Stalled);
-  }
-  return c;
 }
 
 export const reasonForPhase: Record<BuildPhaseName, string> = {

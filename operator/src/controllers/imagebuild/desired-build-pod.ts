@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS, MANAGED_BY, shortenName, type ImageBuild } from '@dsa/api';
 import type { BuildRequest, Builder } from '../../builders/builder.js';
+import { builderImageAllowed, insecureRegistryFlags, refusedBuilderArg } from '../../confinement/build-policy.js';
 import { KanikoBuilder } from '../../builders/kaniko.js';
 import {
   APPENDED_DOCKERFILE,
@@ -37,7 +38,20 @@ export interface BuildPodConfig {
   activeDeadlineSeconds?: number;
   builder?: Builder;
   serviceAccountName?: string;
+  /** Largest build context the receiver accepts (bytes); sizes the pod's volumes. Default DEFAULT_MAX_CONTEXT_BYTES. */
+  maxContextBytes?: number;
+  /** Registries spoken to over plain HTTP or without TLS verification (--insecure-registries). */
+  insecureRegistries?: readonly string[];
+  /** Images spec.builder.image may name besides kanikoImage ('*' = any). Default: none. */
+  allowedBuilderImages?: readonly string[];
 }
+
+export const DEFAULT_MAX_CONTEXT_BYTES = 2 ** 30;
+/** The build container's writable layer holds the image being built (kaniko unpacks base layers into /). */
+export const DEFAULT_BUILD_EPHEMERAL_STORAGE = { request: '256Mi', limit: '8Gi' };
+const MiB = 2 ** 20;
+/** Kubernetes quantity in Mi, rounded up. */
+const mi = (bytes: number) => `${Math.ceil(bytes / MiB)}Mi`;
 
 export interface BuildPlan {
   /** The content-addressed tag (spec.tag, or derived from the resolved git commit). */
@@ -79,7 +93,25 @@ export function validateBuildSpec(ib: ImageBuild): string | undefined {
   if (!ib.spec.context.upload === !ib.spec.context.git) return 'exactly one of context.upload or context.git must be set';
   if (/[:@]/.test(ib.spec.image.split('/').pop() ?? '')) return `image must be a repository without tag or digest, got ${ib.spec.image}`;
   for (const k of Object.keys(ib.spec.buildArgs ?? {})) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) return `invalid build arg name ${k}`;
+  // Secret names are names in the build's own namespace: a `ns/name` or other form never reaches another one.
+  for (const [field, v] of [['registry.pushSecret', ib.spec.registry?.pushSecret], ['registry.pullSecret', ib.spec.registry?.pullSecret]] as const) {
+    if (v && !SECRET_NAME.test(v)) return `${field} must be the name of a Secret in the build's namespace, got ${JSON.stringify(v)}`;
+  }
   return undefined;
+}
+
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * What the install refuses (→ Stalled, naming it): a builder image outside the allowlist, extra executor args
+ * outside the flag allowlist (confinement/build-policy.ts). Undefined when allowed.
+ */
+export function policyViolation(ib: ImageBuild, cfg: BuildPodConfig): string | undefined {
+  const image = ib.spec.builder?.image;
+  if (image && image !== cfg.kanikoImage && !builderImageAllowed(image, cfg.allowedBuilderImages ?? [])) {
+    return `builder.image ${image} is not allowed by the operator (allowed: ${[cfg.kanikoImage, ...(cfg.allowedBuilderImages ?? [])].join(', ')}; the chart's builder.allowedImages)`;
+  }
+  return refusedBuilderArg(ib.spec.builder?.args ?? []);
 }
 
 /** All references pushed: the content-addressed tag first, then the extra tags (deduplicated). */
@@ -88,8 +120,18 @@ export function destinations(ib: ImageBuild, tag: string): string[] {
   return [...new Set(tags)].map((t) => `${ib.spec.image}:${t}`);
 }
 
+/** spec.builder.resources with the default ephemeral-storage request/limit where the spec sets none. */
+function withEphemeralStorage(r: BuildRequest['resources']): NonNullable<BuildRequest['resources']> {
+  const requests = { ...(r?.requests ?? {}) };
+  const limits = { ...(r?.limits ?? {}) };
+  if (requests['ephemeral-storage'] === undefined) requests['ephemeral-storage'] = DEFAULT_BUILD_EPHEMERAL_STORAGE.request;
+  if (limits['ephemeral-storage'] === undefined) limits['ephemeral-storage'] = DEFAULT_BUILD_EPHEMERAL_STORAGE.limit;
+  return { ...(r ?? {}), requests, limits };
+}
+
 export function desiredBuildPod(ib: ImageBuild, cfg: BuildPodConfig, plan: BuildPlan): V1Pod {
   const builder = cfg.builder ?? new KanikoBuilder();
+  const maxContext = cfg.maxContextBytes ?? DEFAULT_MAX_CONTEXT_BYTES;
   const dockerfile = ib.spec.dockerfile || 'Dockerfile';
   const append = dockerfileAppend(ib.spec.entrypoint, ib.spec.cmd);
   const pushSecret = ib.spec.registry?.pushSecret || ib.spec.registry?.pullSecret || undefined;
@@ -103,7 +145,9 @@ export function desiredBuildPod(ib: ImageBuild, cfg: BuildPodConfig, plan: Build
     insecure: ib.spec.registry?.insecure === true,
     cache: ib.spec.builder?.cache === true,
     extraArgs: ib.spec.builder?.args ?? [],
-    resources: ib.spec.builder?.resources as BuildRequest['resources'],
+    resources: withEphemeralStorage(ib.spec.builder?.resources as BuildRequest['resources']),
+    registryFlags: insecureRegistryFlags(ib.spec.image, [], cfg.insecureRegistries ?? []),
+    ...(ib.spec.secretVars?.names.length ? { secretVars: ib.spec.secretVars } : {}),
     pushSecret,
     workspaceVolume: WORKSPACE_VOLUME,
     workspaceMountPath: WORKSPACE_DIR,
@@ -122,12 +166,14 @@ export function desiredBuildPod(ib: ImageBuild, cfg: BuildPodConfig, plan: Build
       { name: 'DSA_DOCKERFILE', value: dockerfile },
       { name: 'DSA_DOCKERFILE_APPEND', value: append },
       { name: 'DSA_APPENDED_DOCKERFILE', value: APPENDED_DOCKERFILE },
+      { name: 'DSA_MAX_UPLOAD_BYTES', value: String(maxContext) },
     ],
     volumeMounts: [
       { name: WORKSPACE_VOLUME, mountPath: WORKSPACE_DIR },
       { name: UPLOAD_VOLUME, mountPath: UPLOAD_DIR },
     ],
-    resources: { requests: { cpu: '10m', memory: '16Mi' } },
+    // Its own writable layer holds nothing but the scripts; the tar and the context are on the sized volumes.
+    resources: { requests: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '16Mi' }, limits: { 'ephemeral-storage': '64Mi' } },
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
 
@@ -164,7 +210,12 @@ export function desiredBuildPod(ib: ImageBuild, cfg: BuildPodConfig, plan: Build
       ...(cfg.serviceAccountName ? { serviceAccountName: cfg.serviceAccountName } : {}),
       initContainers: [upload],
       containers: [builder.container(req)],
-      volumes: [{ name: WORKSPACE_VOLUME, emptyDir: {} }, { name: UPLOAD_VOLUME, emptyDir: {} }, ...builder.volumes(req)],
+      // Sized from the context limit: the upload holds the tar (and scripts), the workspace the unpacked context.
+      volumes: [
+        { name: WORKSPACE_VOLUME, emptyDir: { sizeLimit: mi(maxContext + 64 * MiB) } },
+        { name: UPLOAD_VOLUME, emptyDir: { sizeLimit: mi(maxContext + 16 * MiB) } },
+        ...builder.volumes(req),
+      ],
     },
   };
 }

@@ -36,8 +36,14 @@ class Fake implements ImageBuildClients {
   /** Thrown by the next createPod / applyStatus (once). */
   createError: unknown;
   statusError: unknown;
+  /** Who the build actions were sent as. */
+  identities: string[] = [];
   constructor(o: ImageBuild) {
     this.obj = o;
+  }
+  as(user: string) {
+    this.identities.push(user);
+    return this;
   }
   async getImageBuild() {
     return this.obj ? structuredClone(this.obj) : undefined;
@@ -198,7 +204,12 @@ describe('ImageBuildReconciler', () => {
     fake.setPodStatus({ phase: 'Succeeded', containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message: IMG_DIGEST } } }] });
     expect(await r.reconcile(req)).toBeUndefined();
     expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', digest: IMG_DIGEST, observedGeneration: 1 });
-    expect(fake.obj!.status!.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Succeeded', observedGeneration: 1 })]);
+    // The same three conditions as a DevSession (runtime/reconcile-pass.ts): Reconciling and Stalled False.
+    expect(fake.obj!.status!.conditions).toEqual([
+      expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Succeeded', observedGeneration: 1 }),
+      expect.objectContaining({ type: 'Reconciling', status: 'False', observedGeneration: 1 }),
+      expect.objectContaining({ type: 'Stalled', status: 'False', observedGeneration: 1 }),
+    ]);
     expect(fake.pods.size).toBe(0);
     expect(await metrics.registry.getSingleMetricAsString('dsa_operator_builds_total')).toContain('result="succeeded"} 1');
     await r.reconcile(req); // settled: nothing happens
@@ -213,6 +224,26 @@ describe('ImageBuildReconciler', () => {
     expect(seen).toEqual([`reg:5000/team/api:${buildTag({ contextDigest: DIGEST })}`]);
     expect(fake.obj!.status).toMatchObject({ phase: 'Succeeded', digest: IMG_DIGEST });
     expect(fake.obj!.status!.conditions![0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'AlreadyBuilt' });
+  });
+
+  it('settled builds write nothing on later passes (an operator restart over finished builds is silent)', async () => {
+    const { fake, r } = setup(ib(), { manifestDigest: async () => IMG_DIGEST });
+    await r.reconcile(req);
+    const writes = fake.statusWrites.length;
+    const again = new ImageBuildReconciler({ clients: fake, pod: cfg, registry: { manifestDigest: async () => IMG_DIGEST }, clock: new FakeClock() });
+    expect(await again.reconcile(req)).toBeUndefined();
+    expect(await r.reconcile(req)).toBeUndefined();
+    expect(fake.statusWrites).toHaveLength(writes);
+  });
+
+  it('any transient error reaches status (ProgressingWithRetry) and is rethrown for backoff', async () => {
+    const { fake, r } = setup();
+    const boom = apiError(500, 'InternalError', 'etcd leader changed');
+    fake.getPod = async () => Promise.reject(boom);
+    await expect(r.reconcile(req)).rejects.toBe(boom);
+    expect(reasonOf(fake.obj, 'Reconciling')).toMatchObject({ status: 'True', reason: 'ProgressingWithRetry', message: 'etcd leader changed; retrying' });
+    expect(fake.obj!.status!.message).toBe('etcd leader changed; retrying');
+    expect(reasonOf(fake.obj, 'Ready')?.status).toBe('False');
   });
 
   it('a failed build stalls with the log tail, is not retried, and is GCed after the TTL; a new generation builds again', async () => {
@@ -395,7 +426,7 @@ describe('forced builds (requested-at)', () => {
     await r.reconcile(req);
     expect(fake.created).toHaveLength(2);
     expect(fake.obj!.status).toMatchObject({ phase: 'Pending', lastRequestedAt: R1 });
-    expect(reasonOf(fake.obj, 'Stalled')).toBeUndefined();
+    expect(reasonOf(fake.obj, 'Stalled')?.status).toBe('False');
   });
 
   it('a restart between pod creation and the status write finds the forced pod instead of creating a second', async () => {
@@ -470,5 +501,126 @@ describe('retried errors explain themselves in status', () => {
 
   it('describeRetry only says forbidden for 403s', () => {
     expect(describeRetry({ step: 'pod', pod: 'p' }, apiError(500, 'InternalError', 'etcd timeout')).message).toBe('cannot create build pod p: etcd timeout; retrying');
+  });
+
+});
+
+describe('confined builds', () => {
+  it('creates the build pod as the ImageBuild ServiceAccount (default dsa-deployer)', async () => {
+    const { fake, r } = setup();
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(1);
+    expect([...new Set(fake.identities)]).toEqual(['system:serviceaccount:dev:dsa-deployer']);
+    const other = setup(ib({ serviceAccountName: 'builder' }));
+    await other.r.reconcile(req);
+    expect([...new Set(other.fake.identities)]).toEqual(['system:serviceaccount:dev:builder']);
+  });
+
+  it('RBAC refusing the build account stalls the build, naming the account and what it may not do', async () => {
+    const { fake, r } = setup();
+    fake.createError = apiError(403, 'Forbidden', 'pods "x" is forbidden: User "system:serviceaccount:dev:dsa-deployer" cannot create resource "pods" in API group "" in the namespace "dev"');
+    expect(await r.reconcile(req)).toEqual({ requeueAfter: 60_000 });
+    expect(reasonOf(fake.obj, 'Stalled')).toMatchObject({ status: 'True', reason: 'Forbidden' });
+    expect(fake.obj!.status!.message).toMatch(/^cannot create build pod app-api-build-[0-9a-f]{10}: system:serviceaccount:dev:dsa-deployer may not create pods in namespace dev: grant it/);
+    // Granted: the next pass builds.
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(1);
+  });
+
+  it('builder images come from the allowlist; extra args may not redirect the push or the credentials', async () => {
+    for (const [spec, why] of [
+      [{ builder: { image: 'evil/kaniko:1' } }, /builder.image evil\/kaniko:1 is not allowed by the operator \(allowed: kaniko:1/],
+      [{ builder: { args: ['--destination=evil.io/x:latest'] } }, /--destination is not allowed/],
+      [{ builder: { args: ['-d', 'evil.io/x'] } }, /is not a --flag or --flag=value/],
+      [{ builder: { args: ['--registry-map=reg:5000=evil.io'] } }, /--registry-map is not allowed/],
+      [{ builder: { args: ['--cache-repo=evil.io/cache'] } }, /--cache-repo is not allowed/],
+      [{ builder: { args: ['--digest-file=/tmp/x'] } }, /--digest-file is not allowed/],
+      [{ builder: { args: ['--verbosity=debug', 'evil.io/x'] } }, /"evil.io\/x" is not a --flag/],
+    ] as const) {
+      const { fake, r } = setup(ib(spec as Partial<ImageBuild['spec']>));
+      await expect(r.reconcile(req)).rejects.toThrow(TerminalError);
+      expect(fake.obj!.status!.phase).toBe('Failed');
+      expect(fake.obj!.status!.message).toMatch(why);
+      expect(reasonOf(fake.obj, 'Stalled')?.reason).toBe('ObjectNotAllowed');
+      expect(fake.created).toEqual([]);
+    }
+    const allowed = new ImageBuildReconciler({ clients: new Fake(ib({ builder: { image: 'mirror/kaniko:2', args: ['--verbosity=debug', '--snapshot-mode=redo'] } })), pod: { ...cfg, allowedBuilderImages: ['mirror/kaniko:2'] }, registry: emptyRegistry });
+    await allowed.reconcile(req);
+  });
+
+  it('push and pull secrets are names in the build namespace', () => {
+    expect(validateBuildSpec(ib({ registry: { pushSecret: 'other-ns/regcred' } }))).toMatch(/registry.pushSecret must be the name of a Secret in the build's namespace/);
+    expect(validateBuildSpec(ib({ registry: { pullSecret: '../x' } }))).toMatch(/registry.pullSecret/);
+    expect(validateBuildSpec(ib({ registry: { pushSecret: 'regcred.v2' } }))).toBeUndefined();
+  });
+
+  it('sizes the build pod: volumes from the context limit, ephemeral storage on both containers', () => {
+    const pod = desiredBuildPod(ib(), { ...cfg, maxContextBytes: 512 * 2 ** 20 }, { tag: 't', tarDigest: DIGEST });
+    expect(pod.spec!.volumes).toEqual(expect.arrayContaining([{ name: 'workspace', emptyDir: { sizeLimit: '576Mi' } }, { name: 'upload', emptyDir: { sizeLimit: '528Mi' } }]));
+    const upload = pod.spec!.initContainers![0]!;
+    expect(upload.env).toContainEqual({ name: 'DSA_MAX_UPLOAD_BYTES', value: String(512 * 2 ** 20) });
+    expect(upload.resources!.limits!['ephemeral-storage']).toBe('64Mi');
+    const build = pod.spec!.containers[0]!;
+    expect(build.resources).toEqual({ requests: { 'ephemeral-storage': '256Mi' }, limits: { 'ephemeral-storage': '8Gi' } });
+    const own = desiredBuildPod(ib({ builder: { resources: { limits: { memory: '2Gi', 'ephemeral-storage': '20Gi' } } } }), cfg, { tag: 't', tarDigest: DIGEST });
+    expect(own.spec!.containers[0]!.resources).toEqual({ requests: { 'ephemeral-storage': '256Mi' }, limits: { memory: '2Gi', 'ephemeral-storage': '20Gi' } });
+  });
+
+  it('secret build args reach kaniko through the kubelet (secretKeyRef), never in the pod spec; every other $ stays literal', () => {
+    const o = ib({ buildArgs: { TOKEN: 'x-${dsa.secret.NPM_TOKEN}-y', PRICE: '$(HOME) $$5' }, secretVars: { secretName: 's-vars', names: ['NPM_TOKEN'] } });
+    const build = desiredBuildPod(o, cfg, { tag: 't', tarDigest: DIGEST }).spec!.containers[0]!;
+    expect(build.args).toContain('--build-arg=TOKEN=x-$(DSA_SECRET_0)-y');
+    expect(build.args).toContain('--build-arg=PRICE=$$(HOME) $$$$5');
+    expect(build.env).toEqual([{ name: 'DSA_SECRET_0', valueFrom: { secretKeyRef: { name: 's-vars', key: 'NPM_TOKEN' } } }]);
+  });
+
+  it('registries listed as insecure get kaniko\'s insecure flags without a per-image insecure: true', () => {
+    const build = desiredBuildPod(ib(), { ...cfg, insecureRegistries: ['reg:5000'] }, { tag: 't', tarDigest: DIGEST }).spec!.containers[0]!;
+    expect(build.args).toEqual(expect.arrayContaining(['--insecure', '--skip-tls-verify', '--insecure-registry=reg:5000', '--skip-tls-verify-registry=reg:5000']));
+    const other = desiredBuildPod(ib({ image: 'ghcr.io/team/api' }), { ...cfg, insecureRegistries: ['reg:5000'] }, { tag: 't', tarDigest: DIGEST }).spec!.containers[0]!;
+    expect(other.args).not.toContain('--insecure');
+    // base images from the listed registry can still be pulled over plain HTTP
+    expect(other.args).toContain('--insecure-registry=reg:5000');
+  });
+
+  it('git checkouts are removed when the spec changes and when the ImageBuild is deleted', async () => {
+    const disposed: string[] = [];
+    let n = 0;
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const git = {
+      resolve: async () => 'c'.repeat(40),
+      checkout: async () => {
+        const d = await mkdtemp(`${tmpdir()}/dsa-ibgit-`);
+        await writeFile(`${d}/Dockerfile`, `FROM scratch\n# ${n++}\n`);
+        return d;
+      },
+      dispose: async (d: string) => void disposed.push(d),
+    };
+    const fake = new Fake(ib({ context: { git: { url: 'http://git/repo.git', ref: 'main' } } }));
+    const r = new ImageBuildReconciler({ clients: fake, pod: cfg, registry: emptyRegistry, git });
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(1);
+    expect(disposed).toEqual([]);
+    // a new generation: a new pod, and the old pod's checkout goes
+    fake.obj!.metadata.generation = 2;
+    fake.obj!.spec.dockerfile = 'Dockerfile';
+    await r.reconcile(req);
+    expect(fake.created).toHaveLength(2);
+    await new Promise((res) => setTimeout(res, 10));
+    expect(disposed).toHaveLength(1);
+    // deleted: the rest goes too
+    fake.obj = undefined;
+    await r.reconcile(req);
+    await new Promise((res) => setTimeout(res, 10));
+    expect(disposed).toHaveLength(2);
+  });
+
+  it('registry lookups treat the install\'s insecure registries as plain HTTP without a per-image insecure: true', async () => {
+    const seen: Array<boolean | undefined> = [];
+    const registry: RegistryLookup = { manifestDigest: async (q) => (seen.push(q.insecure), IMG_DIGEST) };
+    await new ImageBuildReconciler({ clients: new Fake(ib()), pod: { ...cfg, insecureRegistries: ['reg:5000'] }, registry }).reconcile(req);
+    await new ImageBuildReconciler({ clients: new Fake(ib()), pod: cfg, registry }).reconcile(req);
+    expect(seen).toEqual([true, false]);
   });
 });
