@@ -9,10 +9,14 @@ export const ExitCode = {
   Runtime: 1,
   /** Usage or validation error: the user's input (flags, devspace.yaml) is wrong. */
   Usage: 2,
+  /**
+   * `dsa analyze` found problems (the report is on stdout). Not an error of dsa: the command worked,
+   * what it looked at is broken. Distinct from 1 so a script can tell "unhealthy" from "could not look".
+   */
+  ProblemsFound: 3,
   /** Interrupted by SIGINT (128 + 2, the shell convention). */
   Interrupted: 130,
 } as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export abstract class DsaError extends Error {
   abstract readonly exitCode: number;
@@ -46,7 +50,7 @@ export class RuntimeError extends DsaError {
   readonly exitCode = ExitCode.Runtime;
 }
 
-/** The user pressed Ctrl-C; commands that honour ctx.signal throw this. */
+/** The user pressed Ctrl-C; work that honours the abort signal throws this. */
 export class InterruptedError extends DsaError {
   readonly exitCode = ExitCode.Interrupted;
   constructor(message = 'interrupted') {

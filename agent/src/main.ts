@@ -1,23 +1,15 @@
 // Entry point: parses argv, runs one command, and maps whatever it throws to an exit code and ONE
 // line on stderr. This is the only place that decides exit codes (and runMain the only place that
 // touches process exit state); commands throw typed errors from errors.ts.
-import { readFileSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { CommanderError } from 'commander';
-import { buildProgram, type ProgramState } from './cli/program.js';
+import { agentVersion } from './cli/build-info.js';
+import { buildProgram, COMPLETE_COMMAND, prepareHelp, type ProgramState } from './cli/program.js';
 import type { ContextIO } from './cli/context.js';
-import { defaultServices } from './cli/services.js';
 import { DsaError, ExitCode, isConfigError } from './errors.js';
 import { makeColors } from './output/color.js';
 
-export function agentVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
+export { agentVersion };
 
 /** os.userInfo() throws in containers whose uid has no passwd entry. */
 export function currentOwner(env: Readonly<Record<string, string | undefined>>): { user: string; host: string } {
@@ -67,7 +59,10 @@ export function handleError(err: unknown, io: Pick<ContextIO, 'stderr' | 'env' |
 export async function run(argv: readonly string[], io: ContextIO): Promise<number> {
   const state: ProgramState = {};
   try {
+    // Shell completion passes the user's half-typed words through; commander must not parse them.
+    if (argv[0] === COMPLETE_COMMAND) return await (await import('./cli/complete.js')).runComplete(argv.slice(1), io, agentVersion());
     const program = buildProgram(io, state, agentVersion());
+    await prepareHelp(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
     if (io.signal.aborted) return ExitCode.Interrupted;
     return state.exitCode ?? ExitCode.Ok;
@@ -112,7 +107,8 @@ export async function runMain(argv: readonly string[] = process.argv.slice(2)): 
     homeDir: homedir(),
     isTTY: { stdin: !!process.stdin.isTTY, stdout: !!process.stdout.isTTY, stderr: !!process.stderr.isTTY },
     signal: abort.signal,
-    services: defaultServices,
+    // The loader, renderer and schema validators load with the first command that needs them.
+    services: async () => (await import('./project/project-services.js')).defaultServices(),
     owner: () => currentOwner(env),
   });
   process.exitCode = code;

@@ -20,10 +20,21 @@ export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
   session: `${GROUP}/session`,
   sessionNamespace: `${GROUP}/session-namespace`,
+  /**
+   * The uid of the session that applied an object. Pruning and cleanup delete only objects whose live labels
+   * name the session (name, namespace and uid): status.inventory is user-writable and is never trusted alone.
+   */
+  sessionUid: `${GROUP}/session-uid`,
   deployment: `${GROUP}/deployment`,
   image: `${GROUP}/image`,
   imageBuild: `${GROUP}/imagebuild`,
   component: 'app.kubernetes.io/component',
+  /**
+   * Which operator install reconciles a DevSession/ImageBuild (on the object, or on its namespace). An operator
+   * started with `--scope X` takes only objects whose scope is X; one without `--scope` only those with none, so
+   * two installs (a team's operator and a test run's) never reconcile the same session.
+   */
+  operatorScope: `${GROUP}/operator-scope`,
 } as const;
 export const MANAGED_BY = 'dsa';
 
@@ -35,6 +46,8 @@ export const ANNOTATIONS = {
   requestedAt: `${GROUP}/requested-at`,
   /** On a pod template: the dev overrides applied, to undo them. */
   devOverride: `${GROUP}/dev-override`,
+  /** On every object the operator applies: hash of what it applied, so an unchanged object is not re-applied. */
+  appliedHash: `${GROUP}/applied-hash`,
 } as const;
 
 /** Condition types (kstatus-compatible: Ready summary, Reconciling and Stalled abnormal-true). */
@@ -67,6 +80,13 @@ export const Reason = {
   InvalidSpec: 'InvalidSpec',
   ManifestRejected: 'ManifestRejected',
   Deleting: 'Deleting',
+  /** Reconciling=True while a failed step is retried with backoff (Flux's ProgressingWithRetry). */
+  ProgressingWithRetry: 'ProgressingWithRetry',
+  Suspended: 'Suspended',
+  /** A rendered object the session may not create (another namespace, a cluster-scoped kind). */
+  ObjectNotAllowed: 'ObjectNotAllowed',
+  /** The session's ServiceAccount (impersonated) may not do what the session asks: RBAC said no. */
+  Forbidden: 'Forbidden',
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 

@@ -2,6 +2,7 @@
 // `dsa render` (to show them). Pure.
 import { API_VERSION, DEVSESSION, IMAGEBUILD, LABELS, MANAGED_BY } from './constants.js';
 import { PLACEHOLDER_DIGEST, buildTag, gitContextDigest, shortenName } from './hash.js';
+import { secretPlaceholderNames } from './secret-vars.js';
 import type { ContextSource, OwnerReference } from './v1alpha1/common.js';
 import type { DevSession, SessionImage } from './v1alpha1/devsession.js';
 import type { ImageBuild, ImageBuildSpec } from './v1alpha1/imagebuild.js';
@@ -81,11 +82,21 @@ export function desiredImageBuilds(session: DevSession): ImageBuild[] {
       [LABELS.component]: IMAGE_BUILD_COMPONENT,
     };
     if (sessionNs !== undefined) labels[LABELS.sessionNamespace] = shortenName(sessionNs);
+    const spec = desiredImageBuildSpec({ ...image, context: image.context });
+    // The build acts as the session's ServiceAccount (of the build's namespace, for a cross-namespace build).
+    if (session.spec.serviceAccountName) spec.serviceAccountName = session.spec.serviceAccountName;
+    // Secret build args: only the variables the build args use, and only where the Secret is (same namespace).
+    const secretVars = session.spec.secretVars;
+    if (secretVars && sameNamespace) {
+      const used = new Set(Object.values(image.buildArgs ?? {}).flatMap((v) => secretPlaceholderNames(v)));
+      const names = secretVars.names.filter((n) => used.has(n));
+      if (names.length) spec.secretVars = { secretName: secretVars.secretName, names };
+    }
     out.push({
       apiVersion: API_VERSION,
       kind: IMAGEBUILD.kind,
       metadata: defined({ name: imageBuildName(sessionName, image.name), namespace: buildNs, labels, ownerReferences }),
-      spec: desiredImageBuildSpec({ ...image, context: image.context }),
+      spec,
     });
   }
   return out;

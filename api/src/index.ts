@@ -6,3 +6,4 @@ export * from './hash.js';
 export * from './image-builds.js';
 export * from './crd/generate.js';
 export * from './crd/crd-validator.js';
+export * from './secret-vars.js';

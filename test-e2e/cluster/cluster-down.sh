@@ -36,7 +36,8 @@ stop_proc containerd 10
 # Shims of OUR containerd only (matched by our socket path), by pid.
 for pid in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" || true); do kill -KILL "$pid" 2>/dev/null || true; done
 
-# 3. Control plane and registry.
+# 3. Control plane and registry (and the build dockerd, if we started it).
+"$CLUSTER_DIR/dockerd.sh" down || true
 stop_procs 15 kube-apiserver registry
 stop_proc etcd 10
 

@@ -3,7 +3,7 @@
 # Every variable uses ?= so the including Makefile (or the command line) can override it.
 # Targets: cluster-deps cluster-bins cluster-up cluster-down cluster-env controlplane-up
 #          controlplane-down images images-base images-extra images-operator helm
-#          test-e2e-smoke e2e-kind
+#          test-e2e-smoke
 CLUSTER_MK_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 DSA_CLUSTER_DIR ?= $(CLUSTER_MK_DIR)
 DSA_CACHE ?= $(HOME)/.cache/dsa
@@ -21,15 +21,13 @@ DSA_OPERATOR_TAG ?= e2e
 DSA_OPERATOR_BUILD_SCRIPT ?= $(DSA_REPO_ROOT)/operator/build/build-image.sh
 # Extra image targets run by `make images` after the base images (other engineers append here:
 #   IMAGES_EXTRA += my-image-target
-IMAGES_EXTRA ?= images-operator
-# Suite run by `make e2e-kind` against the kind cluster (same one CI runs against the local cluster).
-E2E_KIND_SUITE ?= test-e2e-smoke
-KIND_CLUSTER_NAME ?= dsa-e2e
+IMAGES_EXTRA ?= images-operator images-sidecar
+DSA_SIDECAR_BUILD_SCRIPT ?= $(DSA_REPO_ROOT)/sidecar/build/build-image.sh
 
 export DSA_CACHE K8S_VERSION HELM_VERSION KANIKO_VERSION IMAGE_TAG
 
 .PHONY: cluster-deps cluster-bins cluster-up cluster-down cluster-env controlplane-up controlplane-down \
-        images images-base images-extra images-operator helm test-e2e-smoke e2e-kind e2e-kind-down
+        images images-base images-extra images-operator helm test-e2e-smoke
 
 cluster-deps:
 	@$(DSA_CLUSTER_DIR)/install-deps.sh
@@ -38,6 +36,7 @@ cluster-bins: cluster-deps
 	@$(DSA_CLUSTER_DIR)/build-bins.sh all >/dev/null
 	@$(DSA_CLUSTER_DIR)/tools.sh helm >/dev/null
 	@$(DSA_CLUSTER_DIR)/tools.sh kaniko >/dev/null
+	@$(DSA_CLUSTER_DIR)/tools.sh kustomize >/dev/null
 
 helm:
 	@$(DSA_CLUSTER_DIR)/tools.sh helm
@@ -79,12 +78,11 @@ images-operator: images-base
 	    --build-arg HELM_IMAGE="$$DSA_HELM_IMAGE"; \
 	else echo "images-operator: $(DSA_OPERATOR_DOCKERFILE) not found; skipped" >&2; fi
 
+# The dev sidecar image (sync, reverse ports, restart on upload): sidecar/build/build-image.sh.
+.PHONY: images-sidecar
+images-sidecar: images-base
+	@eval "$$($(DSA_CLUSTER_DIR)/env.sh)"; bash "$(DSA_SIDECAR_BUILD_SCRIPT)" >/dev/null
+
 test-e2e-smoke:
 	@$(DSA_CLUSTER_DIR)/smoke.sh
 
-# kind (for users with Docker + network; cannot run on the offline CI machines, UNTESTED here).
-e2e-kind:
-	@KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) E2E_KIND_SUITE=$(E2E_KIND_SUITE) $(DSA_CLUSTER_DIR)/kind/e2e-kind.sh
-
-e2e-kind-down:
-	@KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) $(DSA_CLUSTER_DIR)/kind/e2e-kind.sh down

@@ -16,6 +16,8 @@ healthy() {
 if ! healthy 2>/dev/null; then
   "$CLUSTER_DIR/cluster-up.sh" "$tier" >&2
 fi
+# The node tier's Docker daemon for the agent's local builds (DOCKER_HOST in the env lines).
+[ "$tier" = controlplane ] || "$CLUSTER_DIR/dockerd.sh" up >&2
 # Always rewritten (atomically): names may change with the scripts (e.g. a new IMAGE_TAG).
 "$CLUSTER_DIR/env.sh" > "$DSA_ENV_FILE.$$"
 mv -f "$DSA_ENV_FILE.$$" "$DSA_ENV_FILE"

@@ -9,6 +9,7 @@ PKGS=(
   iptables conntrack                            # kube-proxy (iptables mode), CNI ipMasq/portmap
   docker-registry                               # plain-HTTP local registry (distribution 2.8)
   buildah skopeo                                # daemonless image builds and pushes (no dockerd)
+  docker.io                                     # dockerd for the agent's local builds (dockerd.sh; not started by the install)
   busybox-static                                # busybox test image + base of the node image
   openssl ca-certificates jq time curl          # PKI, host CA bundle for kaniko, scripting
   iproute2 procps util-linux                    # ip, sysctl/pgrep, mount/setsid/flock

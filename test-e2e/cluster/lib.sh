@@ -101,6 +101,7 @@ registry_up() { curl -fs --max-time 2 "http://$(registry_addr)/v2/" >/dev/null; 
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
 KANIKO_MODULE=${KANIKO_MODULE:-github.com/chainguard-dev/kaniko}
 KANIKO_VERSION=${KANIKO_VERSION:-v1.25.0}
+KUSTOMIZE_VERSION=${KUSTOMIZE_VERSION:-v5.8.1}
 HELM_BIN_DIR() { echo "$DSA_CACHE/bin/helm-$HELM_VERSION"; }
 busybox_version() { dpkg-query -W -f '${Version}' busybox-static 2>/dev/null | sed 's/^[0-9]*://; s/[-+~].*//'; }
 node_version() { node --version 2>/dev/null | sed 's/^v//'; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the Go tools that come from their own modules via `go install` into the
-# cache: helm (helm.sh/helm/v3) and the kaniko executor (chainguard-dev fork). Prints the binary path.
-# Usage: tools.sh helm|kaniko
+# cache: helm (helm.sh/helm/v3), the kaniko executor (chainguard-dev fork) and kustomize
+# (sigs.k8s.io/kustomize/kustomize/v5). Prints the binary path.
+# Usage: tools.sh helm|kaniko|kustomize
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$DSA_CACHE"
@@ -38,5 +39,8 @@ case "${1:-}" in
       log "built kaniko executor in $((SECONDS-start))s; $(grep -E 'Maximum resident' "$DSA_CACHE/build-executor.log" | sed 's/^\s*//')"
     fi
     echo "$dir/executor" ;;
-  *) die "usage: tools.sh helm|kaniko" ;;
+  kustomize)
+    gobuild kustomize "$DSA_CACHE/bin/kustomize-$KUSTOMIZE_VERSION" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" \
+      "-X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION" ;;
+  *) die "usage: tools.sh helm|kaniko|kustomize" ;;
 esac

@@ -7,9 +7,10 @@ import { isNotFound, type Condition } from '../../operator/src/runtime/index.js'
 import { kubeFromEnv } from './env.js';
 import { createTestNamespace, type TestNamespace } from './namespace.js';
 import { applyCrds } from './operator-install.js';
+import { E2E_SCOPE } from './scope.js';
 
 /** What a suite adds to the controller; kc and namespace are the harness's. */
-export type DevSessionSuiteOptions = Omit<DevSessionControllerOptions, 'kc' | 'namespace'>;
+export type DevSessionSuiteOptions = Omit<DevSessionControllerOptions, 'kc' | 'namespace' | 'scope' | 'cache'>;
 
 export interface DevSessionHarness {
   kc: k8s.KubeConfig;
@@ -42,8 +43,8 @@ export async function startDevSessionHarness(namespacePrefix: string, options: (
   let bundle: DevSessionControllerBundle | undefined;
   let running = false;
   const close = async (): Promise<void> => {
-    if (running) await bundle?.controller.stop(5_000);
-    for (const inf of Object.values(bundle?.informers ?? {})) await inf.stop();
+    if (running) await Promise.all([bundle?.controller.stop(5_000), bundle?.devPods.stop(5_000)]);
+    await bundle?.cache.cache.stop();
     // Finalizers would block namespace deletion once the controller is gone.
     const list = (await custom.listNamespacedCustomObject(sessionPath).catch(() => ({ items: [] }))) as { items: DevSession[] };
     for (const s of list.items) {
@@ -54,10 +55,19 @@ export async function startDevSessionHarness(namespacePrefix: string, options: (
     await ns.cleanup();
   };
   try {
-    bundle = createDevSessionController({ kc, namespace: ns.name, ...(await options(kc, ns.name)) });
-    for (const inf of Object.values(bundle.informers)) inf.start();
-    for (const inf of Object.values(bundle.informers)) if (!(await inf.waitForSync(informerSyncMs))) throw new Error(`a DevSession controller informer did not sync within ${informerSyncMs / 1000} s`);
+    // The suite's scope (scope.ts): the namespace carries it, so an installed operator keeps out.
+    // Confined (the default): the namespace's dsa-deployer holds the chart's tenant Role (createTestNamespace).
+    bundle = createDevSessionController({
+      kc,
+      namespace: ns.name,
+      scope: E2E_SCOPE,
+      ...(process.env.DSA_REGISTRY ? { insecureRegistries: [process.env.DSA_REGISTRY] } : {}),
+      ...(await options(kc, ns.name)),
+    });
+    bundle.cache.cache.start();
+    for (const inf of bundle.cache.cache.informers()) if (!(await inf.waitForSync(informerSyncMs))) throw new Error(`DevSession controller informer ${inf.name} did not sync within ${informerSyncMs / 1000} s`);
     bundle.controller.start();
+    bundle.devPods.start();
     running = true;
   } catch (e) {
     await close();

@@ -9,6 +9,8 @@ export interface ClusterEnv {
   testImage: string | undefined;
   nodeImage: string | undefined;
   kanikoImage: string | undefined;
+  /** The dev sidecar image (sidecar/build/build-image.sh). */
+  sidecarImage: string | undefined;
   helm: string | undefined;
   kubeBin: string | undefined;
 }
@@ -25,6 +27,7 @@ export function clusterEnv(env: Record<string, string | undefined> = process.env
     testImage: env.DSA_TEST_IMAGE || undefined,
     nodeImage: env.DSA_NODE_IMAGE || undefined,
     kanikoImage: env.DSA_KANIKO_IMAGE || undefined,
+    sidecarImage: env.DSA_SIDECAR_IMAGE || undefined,
     helm: env.DSA_HELM || undefined,
     kubeBin: env.DSA_KUBE_BIN || undefined,
   };

@@ -7,6 +7,7 @@ import type { OperatorMetrics } from '../../operator/src/server/metrics.js';
 import { kubeFromEnv } from './env.js';
 import { createTestNamespace, type TestNamespace } from './namespace.js';
 import { applyCrds } from './operator-install.js';
+import { E2E_SCOPE } from './scope.js';
 
 export interface ImageBuildHarnessOptions {
   /** Prefix of the test namespace's random name. */
@@ -16,6 +17,8 @@ export interface ImageBuildHarnessOptions {
   helperImage: string;
   workers: number;
   metrics?: OperatorMetrics;
+  /** Loopback/link-local hosts the registry lookups may still reach (the operator refuses them by default). */
+  allowInternalHosts?: string[];
   /** Called for every event of a build pod in the namespace, from the harness's own watch. */
   onBuildPod: (type: string, pod: k8s.V1Pod) => void;
 }
@@ -54,18 +57,20 @@ export async function startImageBuildHarness(o: ImageBuildHarnessOptions): Promi
   const stop = async (): Promise<void> => {
     podWatch?.abort();
     if (running) await bundle?.controller.stop(5_000);
-    for (const i of bundle?.informers ?? []) await i.stop();
+    await bundle?.cache.cache.stop();
   };
   try {
     bundle = createImageBuildController(kc, {
       namespace: ns.name,
-      pod: { kanikoImage: o.kanikoImage, helperImage: o.helperImage, uploadTimeoutSeconds: 180 },
+      scope: E2E_SCOPE,
+      pod: { kanikoImage: o.kanikoImage, helperImage: o.helperImage, uploadTimeoutSeconds: 180, ...(process.env.DSA_REGISTRY ? { insecureRegistries: [process.env.DSA_REGISTRY] } : {}) },
       pollIntervalMs: 3_000,
       ...(o.metrics ? { metrics: o.metrics } : {}),
+      ...(o.allowInternalHosts ? { addressPolicy: { allow: o.allowInternalHosts } } : {}),
       workers: o.workers,
     });
-    for (const i of bundle.informers) i.start();
-    for (const i of bundle.informers) if (!(await i.waitForSync(informerSyncMs))) throw new Error(`an ImageBuild controller informer did not sync within ${informerSyncMs / 1000} s`);
+    bundle.cache.cache.start();
+    for (const i of bundle.informers) if (!(await i.waitForSync(informerSyncMs))) throw new Error(`ImageBuild controller informer ${i.name} did not sync within ${informerSyncMs / 1000} s`);
     bundle.controller.start();
     running = true;
     podWatch = await new k8s.Watch(kc).watch(`/api/v1/namespaces/${ns.name}/pods`, { labelSelector: `${LABELS.component}=image-build-pod` }, o.onBuildPod, () => undefined);

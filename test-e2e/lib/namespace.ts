@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { waitFor } from './wait.js';
+import { scopeLabels } from './scope.js';
+import { grantDeployer } from './tenant.js';
 
 export interface CustomResource {
   group: string;
@@ -55,10 +57,17 @@ export async function stripFinalizers(kc: k8s.KubeConfig, namespace: string, cr:
 
 const isNotFound = (e: unknown) => (e as { code?: number })?.code === 404;
 
-export async function createTestNamespace(kc: k8s.KubeConfig, prefix: string, labels: Record<string, string> = {}): Promise<TestNamespace> {
+/**
+ * A namespace with a random name, labelled with this file's operator scope (scope.ts): only the suite's own
+ * operators reconcile what is created in it. `labels` may override the scope label (a test of scoping).
+ * It is a tenant namespace (tenant.ts): the confined operators impersonate its `dsa-deployer` ServiceAccount,
+ * which holds the chart's ready-made tenant Role — unless `deployer: false` (a namespace nobody deploys into).
+ */
+export async function createTestNamespace(kc: k8s.KubeConfig, prefix: string, labels: Record<string, string> = {}, opts: { deployer?: boolean } = {}): Promise<TestNamespace> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`.slice(0, 63);
-  await core.createNamespace({ body: { metadata: { name, labels: { 'dsa.dev/e2e': 'true', ...labels } } } });
+  await core.createNamespace({ body: { metadata: { name, labels: { 'dsa.dev/e2e': 'true', ...scopeLabels(), ...labels } } } });
+  if (opts.deployer !== false) await grantDeployer(kc, name);
   return {
     name,
     async cleanup(opts = {}) {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubectl, run } from './exec.js';
 import type { ClusterEnv } from './env.js';
+import { E2E_SCOPE } from './scope.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const CHART_DIR = resolve(REPO_ROOT, 'charts/dsa-operator');
@@ -24,8 +25,10 @@ export interface InstallOptions {
   release: string;
   namespace: string;
   image: { repository: string; tag: string };
-  env: Pick<ClusterEnv, 'helm' | 'kanikoImage' | 'testImage'>;
+  env: Pick<ClusterEnv, 'helm' | 'kanikoImage' | 'testImage' | 'sidecarImage'> & Partial<Pick<ClusterEnv, 'registry'>>;
   watchNamespaces?: string[];
+  /** The release's operator scope (default: this test file's E2E_SCOPE, see scope.ts). */
+  scope?: string;
   /** Install the CRDs with the chart (default true). */
   crds?: boolean;
   /** Extra `--set` values. */
@@ -44,7 +47,12 @@ export function helmArgs(o: InstallOptions): string[] {
     'logLevel=debug',
     ...(o.env.kanikoImage ? [`builder.image=${o.env.kanikoImage}`] : []),
     ...(o.env.testImage ? [`builder.helperImage=${o.env.testImage}`] : []),
+    ...(o.env.sidecarImage ? [`sidecar.image=${o.env.sidecarImage}`] : []),
+    // The local registry speaks plain HTTP (containerd lists it as such): builds and lookups need no per-image insecure.
+    ...(o.env.registry ? [`registries.insecure={${o.env.registry}}`] : []),
     ...(o.watchNamespaces?.length ? [`watchNamespaces={${o.watchNamespaces.join(',')}}`] : []),
+    // Never the default scope: an operator installed by a suite must not take sessions of a `make demo` install.
+    `scope=${o.scope ?? E2E_SCOPE}`,
     ...(o.set ?? []),
   ];
   return [

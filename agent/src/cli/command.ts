@@ -23,3 +23,15 @@ export interface CommandSpec<O = Record<string, unknown>> {
 export function defineCommand<O>(spec: CommandSpec<O>): CommandSpec<O> {
   return spec;
 }
+
+/**
+ * A command as the program registers it up front: enough for `dsa --help`, for commander to dispatch
+ * and for completion, while the command's module (and everything it imports) loads only when that
+ * command runs. `summary`/`aliases` repeat the spec's; a unit test keeps them equal.
+ */
+export interface CommandEntry {
+  name: string;
+  aliases?: readonly string[];
+  summary: string;
+  load(): Promise<CommandSpec<any>>;
+}

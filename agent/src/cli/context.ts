@@ -1,31 +1,23 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import { createKubeConfig } from '../kube/client.js';
-import { loadKubeconfig, resolveTarget, type KubeTarget, type MergedKubeconfig } from '../kube/kubeconfig.js';
+// What a command may touch, made from the process (or a test) and the parsed global flags. Commands
+// turn it into the actions' inputs: `ctx.env` (the small environment), `ctx.deps` (collaborators)
+// and `ctx.project()` (the project the flags name).
+import type { ActionDeps, ClusterClients, ProjectRef } from '../actions/action-deps.js';
+import { defaultClusterClients } from '../actions/cluster-clients.js';
+import type { AgentEnv, TTYs } from '../env.js';
+import { createKubeAccess } from '../kube/access.js';
 import { makeColors, type Colors } from '../output/color.js';
 import { createLogger, type Logger } from '../output/logger.js';
 import type { Writer } from '../output/writer.js';
+import type { ProjectServices } from '../project/project-services.js';
 import type { GlobalOptions } from './global-options.js';
-import type { ProjectServices } from './services.js';
+import { discoverConfig, type FoundConfig } from './project-discovery.js';
+import { promptLine } from './prompt.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Hints from the loaded project that influence context/namespace resolution (flags still win). */
-export interface ProjectKubeHints {
-  namespace?: string;
-  kubeContext?: string;
-}
-
-/** Lazily resolved cluster access: offline resolution first, client-node only when a command needs it. */
-export interface KubeAccess {
-  /** Which kubeconfig/context/namespace applies; never contacts the cluster. Memoized per hints. */
-  target(hints?: ProjectKubeHints): KubeTarget;
-  /** A client-node KubeConfig for that target; throws ClusterError when no cluster is configured. */
-  kubeConfig(hints?: ProjectKubeHints): Promise<KubeConfig>;
-}
+export type ProcessEnv = Readonly<Record<string, string | undefined>>;
 
 /** Everything a command may touch. Commands never read process.* directly. */
 export interface CommandContext {
-  /** The command's name as typed by the user's canonical form (`render`, `down`, …). */
+  /** The command's canonical name (`render`, `down`, …). */
   readonly command: string;
   readonly globals: GlobalOptions;
   /** Data (the command's result) goes here… */
@@ -37,34 +29,36 @@ export interface CommandContext {
   /** Colours for stdout (tables); off when stdout is piped. */
   readonly stdoutColor: Colors;
   readonly log: Logger;
-  readonly env: Env;
   readonly cwd: string;
-  readonly homeDir: string;
-  readonly isTTY: { readonly stdin: boolean; readonly stdout: boolean; readonly stderr: boolean };
   /** May prompt: stdin is a terminal and --no-input was not given. */
   readonly interactive: boolean;
   /** Aborted on SIGINT; long-running commands stop and throw InterruptedError. */
   readonly signal: AbortSignal;
-  readonly kube: KubeAccess;
-  /** Loader/renderer/validators, created on first use. */
-  services(): Promise<ProjectServices>;
-  /** Who is developing, for DevSession spec.owner. */
-  owner(): { user: string; host: string };
+  /** The environment the actions run in. */
+  readonly env: AgentEnv;
+  /** The actions' collaborators: cluster access, project services, cluster clients. */
+  readonly deps: ActionDeps;
+  /** The project --config, -p and --var name. */
+  project(): ProjectRef;
+  /** The devspace.yaml --config, DEVSPACE_CONFIG or the folders up from cwd name (project-discovery.ts); throws UsageError when none. */
+  configPath(): string;
+  /** The process environment, for the few commands that read a variable of their own. */
+  readonly processEnv: ProcessEnv;
 }
 
 /** What the process (or a test) provides; createContext derives the rest. */
 export interface ContextIO {
   stdout: Writer;
   stderr: Writer;
-  env: Env;
+  env: ProcessEnv;
   cwd: string;
   homeDir: string;
-  isTTY: { stdin: boolean; stdout: boolean; stderr: boolean };
+  isTTY: TTYs;
   signal: AbortSignal;
   services: () => Promise<ProjectServices>;
   owner: () => { user: string; host: string };
-  /** In-cluster namespace file folder (tests). */
-  serviceAccountDir?: string;
+  /** Default: the real client-node clients. */
+  cluster?: ClusterClients;
 }
 
 export function createContext(command: string, globals: GlobalOptions, io: ContextIO): CommandContext {
@@ -72,38 +66,27 @@ export function createContext(command: string, globals: GlobalOptions, io: Conte
   const stdoutColor = makeColors({ flag: globals.color, env: io.env, isTTY: io.isTTY.stdout });
   const verbose = globals.verbose || io.env.DSA_DEBUG === '1';
   const log = createLogger(io.stderr, color, verbose);
-
-  let merged: MergedKubeconfig | undefined;
-  const targets = new Map<string, KubeTarget>();
-  const kube: KubeAccess = {
-    target(hints = {}) {
-      const key = JSON.stringify([hints.namespace ?? '', hints.kubeContext ?? '']);
-      let t = targets.get(key);
-      if (t === undefined) {
-        merged ??= loadKubeconfig({ kubeconfig: globals.kubeconfig, env: io.env, homeDir: io.homeDir, cwd: io.cwd });
-        t = resolveTarget(merged, {
-          context: globals.context,
-          namespace: globals.namespace,
-          projectContext: hints.kubeContext,
-          projectNamespace: hints.namespace,
-          env: io.env,
-          serviceAccountDir: io.serviceAccountDir,
-        });
-        log.debug(
-          `kube: files=[${t.files.join(', ')}] context=${t.contextName ?? '-'} namespace=${t.namespace} (from ${t.namespaceSource})`,
-        );
-        if (t.ignoredProjectContext) log.warn(`kube context "${t.ignoredProjectContext}" from the config does not exist here; using ${t.contextName ?? 'none'}`);
-        targets.set(key, t);
-      }
-      return t;
-    },
-    async kubeConfig(hints) {
-      const t = kube.target(hints);
-      return createKubeConfig(merged!, t);
-    },
-  };
-
+  const interactive = io.isTTY.stdin && globals.input;
+  const kube = createKubeAccess({
+    kubeconfig: globals.kubeconfig,
+    context: globals.context,
+    namespace: globals.namespace,
+    env: io.env,
+    homeDir: io.homeDir,
+    cwd: io.cwd,
+    log,
+  });
   let services: Promise<ProjectServices> | undefined;
+  let config: FoundConfig | undefined;
+  const configPath = (): string => {
+    if (!config) {
+      config = discoverConfig({ flag: globals.config, env: io.env, cwd: io.cwd, homeDir: io.homeDir });
+      // DevSpace says so too: the project is not the one in the current folder.
+      if (config.source === 'parent') log.info(`using ${config.path}`);
+    }
+    return config.path;
+  };
+  const env: AgentEnv = { log, signal: io.signal, stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY };
   return {
     command,
     globals,
@@ -112,14 +95,24 @@ export function createContext(command: string, globals: GlobalOptions, io: Conte
     color,
     stdoutColor,
     log,
-    env: io.env,
     cwd: io.cwd,
-    homeDir: io.homeDir,
-    isTTY: io.isTTY,
-    interactive: io.isTTY.stdin && globals.input,
+    interactive,
     signal: io.signal,
-    kube,
-    services: () => (services ??= io.services()),
-    owner: io.owner,
+    env,
+    deps: { kube, services: () => (services ??= io.services()), cluster: io.cluster ?? defaultClusterClients },
+    configPath,
+    processEnv: io.env,
+    project: () => ({
+      // Found on first read: loadAndRender resolves the kube target first, so a bad --context is reported
+      // before a missing devspace.yaml, as before discovery existed.
+      get configPath() {
+        return configPath();
+      },
+      profiles: globals.profiles,
+      vars: globals.vars,
+      processEnv: io.env,
+      owner: io.owner(),
+      ...(interactive ? { prompt: (question: string, o: { default?: string; options?: string[] }) => promptLine({ color, signal: io.signal }, question, o) } : {}),
+    }),
   };
 }

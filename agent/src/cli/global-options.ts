@@ -1,10 +1,13 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { OUTPUT_FORMATS, type OutputFormat } from '../output/printer.js';
+import type { OutputFormat } from '../output/printer.js';
+
+/** output/printer.ts's OUTPUT_FORMATS, repeated so that parsing flags does not load the YAML library (a test keeps them equal). */
+export const OUTPUT_CHOICES: readonly OutputFormat[] = ['table', 'json', 'yaml'];
 
 /** Options every command accepts (kubectl conventions), after parsing. */
 export interface GlobalOptions {
-  /** `--config`, as given (relative to cwd). */
-  config: string;
+  /** `--config`, as given (relative to cwd); undefined: found by cli/project-discovery.ts. */
+  config?: string;
   /** `-p/--profile`, in order; repeatable. */
   profiles: string[];
   /** `--var K=V`, later wins. */
@@ -20,8 +23,6 @@ export interface GlobalOptions {
   /** false with `--no-input`: never prompt. */
   input: boolean;
 }
-
-export const DEFAULT_CONFIG = './devspace.yaml';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -43,14 +44,14 @@ function nonEmpty(what: string) {
 /** Registers the global options on the root command; commander recognises them before or after the subcommand. */
 export function addGlobalOptions(program: Command): void {
   program
-    .option('--config <file>', 'devspace.yaml to load', DEFAULT_CONFIG)
+    .option('--config <file>', 'devspace.yaml to load (default: $DEVSPACE_CONFIG, else devspace.yaml here or in a parent folder)')
     .option('-p, --profile <name>', 'apply a profile (repeatable, applied in order)', collect)
     .option('--var <KEY=VALUE>', 'set a config variable (repeatable)', collectVar)
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
     .option('--context <name>', 'kube context to use (alias --kube-context)', nonEmpty('--context'))
     .addOption(new Option('--kube-context <name>', 'alias of --context').hideHelp().argParser(nonEmpty('--kube-context')))
     .option('-n, --namespace <ns>', 'namespace (default: the context\'s namespace, then "default")', nonEmpty('--namespace'))
-    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_CHOICES).default('table'))
     .option('--no-color', 'disable colours (also NO_COLOR=1 or TERM=dumb; FORCE_COLOR=1 forces them)')
     .option('-v, --verbose', 'debug logs on stderr (and stack traces of internal errors)', false)
     .option('--no-input', 'never prompt (fail instead); implied when stdin is not a terminal');
@@ -65,7 +66,6 @@ export function toGlobalOptions(raw: Record<string, unknown>): GlobalOptions {
   }
   const context = (raw.context as string | undefined) ?? (raw.kubeContext as string | undefined);
   const opts: GlobalOptions = {
-    config: (raw.config as string | undefined) ?? DEFAULT_CONFIG,
     profiles: (raw.profile as string[] | undefined) ?? [],
     vars,
     output: (raw.output as OutputFormat | undefined) ?? 'table',
@@ -73,6 +73,7 @@ export function toGlobalOptions(raw: Record<string, unknown>): GlobalOptions {
     verbose: raw.verbose === true,
     input: raw.input !== false,
   };
+  if (typeof raw.config === 'string') opts.config = raw.config;
   if (typeof raw.kubeconfig === 'string') opts.kubeconfig = raw.kubeconfig;
   if (context !== undefined) opts.context = context;
   if (typeof raw.namespace === 'string') opts.namespace = raw.namespace;

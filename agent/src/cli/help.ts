@@ -33,6 +33,7 @@ export const EXIT_CODES_HELP = [
   '  0    success',
   '  1    runtime or cluster error (e.g. no cluster configured, build failed)',
   '  2    usage or validation error (bad flags, invalid devspace.yaml)',
+  '  3    dsa analyze found problems',
   '  130  interrupted (Ctrl-C)',
   '',
   'Environment: KUBECONFIG, NO_COLOR, FORCE_COLOR, TERM=dumb, DSA_DEBUG=1 (stack traces of internal errors).',

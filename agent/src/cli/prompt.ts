@@ -1,15 +1,24 @@
 import { createInterface } from 'node:readline/promises';
-import type { CommandContext } from './context.js';
+import { choose } from '../devloop/pick.js';
+import type { PodTarget } from '../devloop/pods.js';
+import type { Colors } from '../output/color.js';
+import type { Writer } from '../output/writer.js';
 
-/** Ask one question on stderr (stdout stays data-only). Only called when ctx.interactive. */
-export async function promptLine(ctx: CommandContext, question: string, opts: { default?: string; options?: string[] }): Promise<string> {
+/** Ask one question on stderr (stdout stays data-only). Only called when the context is interactive. */
+export async function promptLine(ui: { color: Colors; signal: AbortSignal }, question: string, opts: { default?: string; options?: string[] }): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
     const choices = opts.options?.length ? ` [${opts.options.join('/')}]` : '';
     const def = opts.default !== undefined ? ` (${opts.default})` : '';
-    const answer = await rl.question(`${ctx.color.cyan('?')} ${question}${choices}${def}: `, { signal: ctx.signal });
+    const answer = await rl.question(`${ui.color.cyan('?')} ${question}${choices}${def}: `, { signal: ui.signal });
     return answer === '' && opts.default !== undefined ? opts.default : answer;
   } finally {
     rl.close();
   }
+}
+
+/** --pick: list the containers on stderr and ask for one (a number or `pod/container`). */
+export async function chooseContainer(ui: { color: Colors; signal: AbortSignal; stderr: Writer }, choices: PodTarget[]): Promise<PodTarget> {
+  choices.forEach((c, i) => ui.stderr.write(`  ${i + 1}) ${c.pod}/${c.container}\n`));
+  return choose(choices, await promptLine(ui, 'container', { default: '1' }));
 }

@@ -79,7 +79,7 @@ describe('DevSpace examples', () => {
   });
 
   it('v3.5.18-dependencies: path and git dependencies (missing folders are warnings with checkFiles off)', async () => {
-    const p = await load('v3.5.18-dependencies.yaml');
+    const p = await load('v3.5.18-dependencies.yaml', { env: { XDG_CACHE_HOME: '/nonexistent-dsa-cache' } });
     expect(p.dependencies.map((d) => [d.name, d.source, d.namespace])).toEqual([
       ['dependency1', { path: path.join(DIR, 'dependency1') }, 'dependency-1'],
       ['dependency2', { path: path.join(DIR, 'dependency2') }, undefined],
@@ -89,7 +89,10 @@ describe('DevSpace examples', () => {
     expect(p.warnings.map((w) => [w.path, w.pos?.line])).toEqual([
       ['dependencies[0].source.path', 9],
       ['dependencies[1].source.path', 12],
+      ['dependencies[2].source.git', 14],
     ]);
+    // Without file checks nothing is fetched: only the cache is looked at.
+    expect(p.warnings[2]?.message).toBe('git dependency https://github.com/devspace-cloud/example-dependency.git is not in the cache yet (dsa deploy fetches it); not loaded');
   });
 
   it('v4.0.0-variables: rejected for the typo key `command:` before any variable is asked', async () => {
@@ -154,7 +157,8 @@ describe('DevSpace examples', () => {
       }),
     ]);
     expect(p.dev.open).toEqual(['http://localhost:3000']);
-    expect(p.dev.pods[0]?.sync[0]).toMatchObject({ localPath: DIR, containerPath: '.' });
+    // `path: ./` is one part, so DevSpace uses it for both sides: the working directory in the container.
+    expect(p.dev.pods[0]?.sync[0]).toMatchObject({ localPath: DIR, containerPath: './' });
     expect(p.warnings.map((w) => w.path).sort()).toEqual(['dev.my-dev.ssh', 'dev.my-dev.sync[0].excludeFile']);
   });
 
@@ -178,13 +182,20 @@ describe('DevSpace examples', () => {
     expect(p.warnings.map((w) => w.path)).toEqual(expect.arrayContaining(['dependencies.dependency2.pipeline', 'dev.my-dev.imageSelector']));
   });
 
-  it('v6.3.21-custom-builder: custom build recorded and warned; runtime vars in it left alone', async () => {
+  it('v6.3.21-custom-builder: a custom build the agent runs (a script: no image argument); runtime vars left for build time', async () => {
     const p = await load('v6.3.21-custom-builder.yaml');
     expect(p.images[0]).toMatchObject({ name: 'my-image', image: 'myusername/devspace', requestedEngine: 'custom' });
-    expect(p.images[0]?.custom?.command).toContain('docker build -t ${runtime.images.my-image.image}:${runtime.images.my-image.tag}');
+    expect(p.images[0]?.custom).toEqual({
+      command: expect.stringContaining('docker build -t ${runtime.images.my-image.image}:${runtime.images.my-image.tag}'),
+      args: [],
+      appendArgs: [],
+      imageTagOnly: false,
+      imageArg: false,
+      onChange: [path.join(DIR, 'main.go')],
+    });
     expect(p.deployments[0]).toMatchObject({ kind: 'kubectl', manifests: [path.join(DIR, 'kube')] });
     expect(p.dev.pods[0]?.selector).toEqual({ imageName: 'my-image' });
-    expect(p.warnings.map((w) => w.path)).toEqual(['images.my-image.custom']);
+    expect(p.warnings).toEqual([]);
   });
 
   it('v6.3.21-spring-boot-mysql: two component deployments, sync path local:remote', async () => {

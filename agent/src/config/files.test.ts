@@ -44,10 +44,12 @@ describe('fixture projects with files', () => {
       initialSync: 'preferLocal',
       disableDownload: false,
       disableUpload: false,
-      onUpload: { restartContainer: true, exec: [{ command: 'make', args: ['build'] }] },
+      // dev.logs is set, so sync logs are printed (DevSpace 6's upgrade of dev.logs.sync).
+      printLogs: true,
+      onUpload: { restartContainer: true, exec: [{ command: 'make', args: ['build'], shell: false, where: 'container', trigger: 'batch', onChange: [], once: false, failOnError: true }] },
     });
     expect(p.dev.logs).toEqual({ enabled: true, lastLines: 100, images: ['web'] });
-    expect(p.hooks).toEqual([{ command: './notify.sh', args: [], events: ['after:deploy:web'] }]);
+    expect(p.hooks).toEqual([{ command: './notify.sh', args: [], events: ['after:deploy:web'], shell: true, os: [], background: false, silent: false }]);
 
     const dep = p.dependencies[0];
     expect(dep).toMatchObject({ name: 'api', source: { path: API }, profile: 'light', vars: { API_TAG: 'v1' } });
@@ -55,12 +57,14 @@ describe('fixture projects with files', () => {
     expect(api?.name).toBe('api');
     expect(api?.profiles).toEqual(['light']);
     expect(api?.images[0]).toMatchObject({ tags: ['v1'], buildArgs: { LIGHT: '1' }, dockerfile: path.join(API, 'api/Dockerfile'), context: path.join(API, 'api') });
-    expect((api?.deployments[0] as KubectlDeploymentConfig).manifests).toEqual([path.join(API, 'k8s')]);
+    // `manifests: [k8s]` is a folder (DevSpace's quickstart style): read as kubectl -f does, its manifest files.
+    expect((api?.deployments[0] as KubectlDeploymentConfig).manifests).toEqual([path.join(API, 'k8s/cm.yaml')]);
     expect(api?.dev.pods.map((x) => [x.name, x.selector])).toEqual([
       ['api-main', { imageName: 'api', containerName: 'main' }],
       ['api-sidecar', { imageName: 'api', containerName: 'sidecar' }],
     ]);
     expect(api?.dev.pods[0]?.ports).toEqual([{ localPort: 3000, remotePort: 80 }]);
+    // excludeFile resolves against the sync's local folder (./api), as DevSpace does.
     expect(api?.dev.pods[0]?.sync[0]).toMatchObject({ localPath: path.join(API, 'api'), containerPath: '/srv', excludePaths: ['node_modules', '*.log'] });
     expect(api?.dev.pods[1]?.terminal).toEqual({ enabled: true, command: ['sh', '-c', 'bash'] });
   });

@@ -3,9 +3,13 @@
 // warnings → normalize → file checks → dependencies (recursively, cycles are errors).
 import os from 'node:os';
 import path from 'node:path';
-import type { ConfigWarning, DependencyConfig, ProjectConfig, SourcePos } from '../../../api/src/model/project.js';
+import type { ConfigWarning, DependencyConfig, GitSource, ProjectConfig, SourcePos } from '../../../api/src/model/project.js';
+import { parseExcludeFile } from '../../../api/src/sync/excludes.js';
+import { SYNC_LIMITS } from '../../../api/src/v1alpha1/devsession.js';
 import { ConfigError } from './errors.js';
-import { expandGlob, hasGlob } from './glob.js';
+import { createGitFetcher, dependencyCacheDir, redactUrl, resolveSubPath, type FetchedDependency, type GitDependencyFetcher, type GitDependencySource } from './git-dependencies.js';
+import { expandGlob } from './glob.js';
+import { expandManifests } from './manifests.js';
 import { gitShortCommit, nodeFileReader } from './node-fs.js';
 import { fmtPath } from './paths.js';
 import { dnsName, posAt, type NormCtx, type Obj } from './normalize-common.js';
@@ -17,7 +21,7 @@ import { V1BETA_MAX, V1BETA_MIN, V1BETA_SCHEMA } from './schema-v1beta.js';
 import { V2BETA1_SCHEMA } from './schema-v2beta1.js';
 import type { LoadOptions } from './types.js';
 import { validate } from './validate.js';
-import { resolveDocument, VarResolver, type VarDef } from './vars.js';
+import { MAX_CONFIG_FILE_BYTES, resolveDocument, VarResolver, type VarDef } from './vars.js';
 import { childPos, isPlainObject, parseYaml } from './yaml-source.js';
 
 /** The file name DevSpace looks for in a dependency folder. */
@@ -119,6 +123,8 @@ function predefined(opts: LoadOptions, dir: string, projectName: string, profile
 
 interface LoadState {
   opts: LoadOptions;
+  /** The git fetcher, made on the first git dependency. */
+  git?: GitDependencyFetcher;
   /** Config files being loaded, root first: a dependency already on the stack is a cycle. */
   stack: string[];
   cache: Map<string, ProjectConfig>;
@@ -150,6 +156,9 @@ async function loadOne(configPath: string, st: LoadState, profiles: string[], cl
     if (from) throw new ConfigError(from.pos.file, from.pos.line, from.pos.col, from.path, `${configPath} ${why}`);
     throw new ConfigError(configPath, 1, 1, '', `config file ${why}`);
   }
+  if (text.length > MAX_CONFIG_FILE_BYTES) {
+    throw new ConfigError(configPath, 1, 1, '', `config file is larger than ${MAX_CONFIG_FILE_BYTES / (1024 * 1024)} MiB`);
+  }
   const parsed = parseYaml(text, configPath);
   const rootPos = parsed.pos;
   if (!isPlainObject(parsed.value)) {
@@ -175,6 +184,7 @@ async function loadOne(configPath: string, st: LoadState, profiles: string[], cl
     ...(opts.prompt ? { prompt: opts.prompt } : {}),
     predefined: predefined(opts, dir, projectName, applied),
     legacyEnvPrefix: version.n !== undefined,
+    secretPlaceholders: opts.secretVars === 'placeholder',
   });
   const skip = new Set(['vars', 'profiles', 'commands', 'pipelines', 'functions']);
   await resolveDocument(doc, skip, resolver, rootPos);
@@ -185,7 +195,7 @@ async function loadOne(configPath: string, st: LoadState, profiles: string[], cl
   validate(doc, version.schema, { ...(version.n !== undefined ? { version: version.n } : {}), versionName: version.name, warnings, rootPos });
 
   // 5. Normalize.
-  const ctx: NormCtx = { file: configPath, dir, rootPos, warnings, refs: [], excludeFiles: [], fs, checkFiles };
+  const ctx: NormCtx = { file: configPath, dir, rootPos, warnings, refs: [], excludeFiles: [], syncFiles: [], fs, checkFiles };
   const pieces: NormalizedPieces = version.n !== undefined ? await normalizeV1beta(ctx, doc, version.n) : await normalizeV2beta1(ctx, doc);
 
   // 6. Referenced files.
@@ -198,6 +208,7 @@ async function loadOne(configPath: string, st: LoadState, profiles: string[], cl
     sourceVersion: version.name,
     profiles: applied,
     vars: resolver.used,
+    ...(Object.keys(resolver.secrets).length ? { secretVars: resolver.secrets } : {}),
     images: pieces.images,
     deployments: pieces.deployments,
     dev: pieces.dev,
@@ -226,27 +237,58 @@ async function checkReferencedFiles(ctx: NormCtx, pieces: NormalizedPieces): Pro
       if (!kind) throw new ConfigError(r.pos.file, r.pos.line, r.pos.col, r.path, `${r.what} ${r.abs} does not exist`);
       if (r.want !== 'any' && kind !== r.want) throw new ConfigError(r.pos.file, r.pos.line, r.pos.col, r.path, `${r.what} ${r.abs} is a ${kind === 'dir' ? 'folder' : 'file'}, not a ${r.want === 'dir' ? 'folder' : 'file'}`);
     }
-    // kubectl `manifests: [kube/*]`: the model lists files.
+    // kubectl `manifests: [kube, k8s/*.yaml]`: the model lists files (folders read as kubectl -f does).
     for (const d of pieces.deployments) {
       if (d.kind !== 'kubectl' || d.kustomize) continue;
-      const out: string[] = [];
-      for (const m of d.manifests) out.push(...(hasGlob(m) ? await expandGlob(fs, m) : [m]));
-      d.manifests = out;
+      const expanded = await expandManifests(fs, d.manifests);
+      if (!expanded.ok) {
+        const r = ctx.refs.find((x) => x.abs === expanded.entry);
+        const pos = r?.pos ?? ctx.rootPos;
+        throw new ConfigError(pos.file, pos.line, pos.col, r?.path ?? `deployments.${d.name}.kubectl.manifests`, expanded.reason);
+      }
+      d.manifests = expanded.files;
     }
   }
+  await checkSyncFiles(ctx);
+  await readExcludeFiles(ctx);
+}
+
+/** Largest exclude file read (a .gitignore is a few KiB; anything near this is not one). */
+const EXCLUDE_FILE_MAX = 1024 * 1024;
+
+/** DevSpace 6: a sync whose local path is a file syncs that one file, to a path with the same name. */
+async function checkSyncFiles(ctx: NormCtx): Promise<void> {
+  for (const { sync, pos, path: at } of ctx.syncFiles) {
+    const kind = ctx.checkFiles ? await ctx.fs.stat(sync.localPath) : undefined;
+    if (kind === 'file') sync.file = true;
+    if (!sync.file) continue;
+    if (kind === 'dir') throw new ConfigError(pos.file, pos.line, pos.col, at, `file: true, but ${sync.localPath} is a folder`);
+    const remoteName = path.posix.basename(sync.containerPath);
+    if (path.basename(sync.localPath) !== remoteName) {
+      throw new ConfigError(pos.file, pos.line, pos.col, at, `a single-file sync needs the same file name on both sides (local ${path.basename(sync.localPath)}, container ${JSON.stringify(remoteName)}), e.g. ./config.yaml:/app/config.yaml`);
+    }
+  }
+}
+
+/** Appends each exclude file's patterns to its list, after the inline ones (DevSpace's order). */
+async function readExcludeFiles(ctx: NormCtx): Promise<void> {
   for (const x of ctx.excludeFiles) {
-    let text: string | undefined;
+    const abs = path.resolve(x.sync.file ? path.dirname(x.sync.localPath) : x.sync.localPath, x.rel);
+    let text: string;
     try {
-      text = await fs.readFile(x.abs);
+      text = await ctx.fs.readFile(abs);
     } catch {
-      if (ctx.checkFiles) throw new ConfigError(x.pos.file, x.pos.line, x.pos.col, x.path, `exclude file ${x.abs} does not exist`);
-      ctx.warnings.push({ path: x.path, message: `exclude file ${x.abs} not found, not read (file checks are off)`, pos: x.pos });
+      if (ctx.checkFiles) throw new ConfigError(x.pos.file, x.pos.line, x.pos.col, x.path, `exclude file ${abs} does not exist`);
+      ctx.warnings.push({ path: x.path, message: `exclude file ${abs} not found, not read (file checks are off)`, pos: x.pos });
       continue;
     }
-    for (const line of text.split(/\r?\n/)) {
-      const l = line.trim();
-      if (l && !l.startsWith('#')) x.into.push(l);
-    }
+    if (text.length > EXCLUDE_FILE_MAX) throw new ConfigError(x.pos.file, x.pos.line, x.pos.col, x.path, `exclude file ${abs} is larger than ${EXCLUDE_FILE_MAX / 1024} KiB`);
+    const lines = parseExcludeFile(text);
+    const long = lines.findIndex((l) => l.length > SYNC_LIMITS.patternLength);
+    if (long >= 0) throw new ConfigError(x.pos.file, x.pos.line, x.pos.col, x.path, `exclude file ${abs}: pattern ${long + 1} is longer than ${SYNC_LIMITS.patternLength} characters`);
+    const list = x.sync[x.list];
+    list.push(...lines);
+    if (list.length > SYNC_LIMITS.excludes) throw new ConfigError(x.pos.file, x.pos.line, x.pos.col, x.path, `${list.length} patterns with those of ${abs}; at most ${SYNC_LIMITS.excludes} per list`);
   }
 }
 
@@ -257,11 +299,16 @@ async function loadDependencies(project: ProjectConfig, pieces: NormalizedPieces
     const at = pieces.dependencyAt[i];
     const pos = at ? posAt(ctx, at.o, at.key) : ctx.rootPos;
     const where = at ? fmtPath(at.segs) : 'dependencies';
-    if (!('path' in dep.source)) {
-      // Git dependencies are fetched by the operator; nothing to load locally.
-      continue;
+    let depDir: string;
+    if ('path' in dep.source) depDir = dep.source.path;
+    else {
+      const fetched = await fetchGitDependency(dep.source.git, at?.o ?? {}, ctx, st, { pos, where });
+      if (fetched === undefined) continue;
+      project.warnings.push(...fetched.warnings);
+      depDir = fetched.dir;
     }
-    const depConfig = path.join(dep.source.path, CONFIG_FILE);
+    // DevSpace 6: a subPath may name the config file itself.
+    const depConfig = /\.ya?ml$/.test(depDir) ? depDir : path.join(depDir, CONFIG_FILE);
     if (st.stack.includes(depConfig)) {
       const cycle = [...st.stack.slice(st.stack.indexOf(depConfig)), depConfig];
       const base = commonDir(cycle);
@@ -269,8 +316,8 @@ async function loadDependencies(project: ProjectConfig, pieces: NormalizedPieces
     }
     const kind = await ctx.fs.stat(depConfig);
     if (!kind) {
-      const folder = await ctx.fs.stat(dep.source.path);
-      const why = folder === 'dir' ? `${dep.source.path} has no ${CONFIG_FILE}` : `dependency folder ${dep.source.path} does not exist`;
+      const folder = await ctx.fs.stat(depDir);
+      const why = folder === 'dir' ? `${depDir} has no ${CONFIG_FILE}` : `dependency folder ${depDir} does not exist`;
       if (ctx.checkFiles) throw new ConfigError(pos.file, pos.line, pos.col, where, why);
       project.warnings.push({ path: where, message: `${why}; not loaded (file checks are off)`, pos });
       continue;
@@ -288,6 +335,55 @@ async function loadDependencies(project: ProjectConfig, pieces: NormalizedPieces
     }
     dep.project = child;
   }
+}
+
+/**
+ * The folder of a git dependency: fetched into the cache (with file checks on: `dsa deploy`, `render`,
+ * `validate`), or only looked up there (file checks off: `down`, `logs`, `--skip-file-checks`: no
+ * network). undefined (with a warning) when it is not available.
+ */
+async function fetchGitDependency(
+  git: GitSource,
+  o: Obj,
+  ctx: NormCtx,
+  st: LoadState,
+  at: { pos: SourcePos; where: string },
+): Promise<{ dir: string; warnings: ConfigWarning[] } | undefined> {
+  const opts = st.opts;
+  const name = redactUrl(git.url);
+  const fail = (why: string): never => {
+    throw new ConfigError(at.pos.file, at.pos.line, at.pos.col, at.where, `git dependency ${name}: ${why}`);
+  };
+  if (opts.gitDependencies === false) {
+    ctx.warnings.push({ path: at.where, message: `git dependency ${name} was not fetched (fetching is off); not loaded`, pos: at.pos });
+    return undefined;
+  }
+  const src: GitDependencySource = {
+    ...git,
+    ...(Array.isArray(o.cloneArgs) ? { cloneArgs: o.cloneArgs.map(String) } : {}),
+    ...(o.disableShallow === true ? { disableShallow: true } : {}),
+    ...(o.disablePull === true ? { disablePull: true } : {}),
+  };
+  const env = opts.env ?? process.env;
+  st.git ??= opts.gitDependencies ?? createGitFetcher({ cacheDir: dependencyCacheDir(env), env });
+  let fetched: FetchedDependency | undefined;
+  try {
+    fetched = await st.git.fetch(src, { offline: !ctx.checkFiles });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  if (!fetched) {
+    ctx.warnings.push({ path: at.where, message: `git dependency ${name} is not in the cache yet (dsa deploy fetches it); not loaded`, pos: at.pos });
+    return undefined;
+  }
+  let dir: string;
+  try {
+    dir = await resolveSubPath(fetched.dir, git.subPath);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const warnings: ConfigWarning[] = fetched.warning ? [{ path: at.where, message: `git dependency ${name}: ${fetched.warning}`, pos: at.pos }] : [];
+  return { dir, warnings };
 }
 
 /** Loads a devspace.yaml (any supported version) into the normalized model. Rejects only with ConfigError. */

@@ -13,13 +13,17 @@ import type {
   PortMapping,
 } from '../../../api/src/model/project.js';
 import {
+  abs,
   bool,
   chartRef,
+  customBuild,
   dependencySource,
+  dockerOptions,
   dnsName,
   fail,
   imageSelectorToSelector,
   kanikoOptions,
+  manifestRefs,
   num,
   obj,
   objs,
@@ -34,6 +38,7 @@ import {
   type NormCtx,
   type Obj,
 } from './normalize-common.js';
+import { normHook, type HookSpec } from './hooks.js';
 import type { Seg } from './paths.js';
 
 export interface NormalizedPieces {
@@ -69,15 +74,15 @@ function normImages(ctx: NormCtx, images: Obj | undefined): ImageConfig[] {
     const contextRel = str(img.context) ?? './';
     const disabled = bool(build.disabled) ?? false;
     const engine = custom ? 'custom' : build.buildKit ? 'buildkit' : docker ? 'docker' : 'kaniko';
-    if (docker) warn(ctx, build, 'docker', [...segs, 'build', 'docker'], 'dsa builds in-cluster with kaniko; build.docker is treated as kaniko (its options.buildArgs/target/network are used)');
     const tags = str(img.tag) !== undefined ? [img.tag as string] : (strs(img.tags) ?? []);
+    // A disabled image is never built, and a custom command needs neither: they need not exist.
+    const unchecked = disabled || custom !== undefined;
     const image: ImageConfig = {
       name,
       image: str(img.image) ?? '',
       tags,
-      // A disabled image is never built, so its Dockerfile need not exist.
-      dockerfile: disabled ? path.resolve(ctx.dir, dockerfileRel) : ref(ctx, img, img.dockerfile !== undefined ? 'dockerfile' : undefined, [...segs, 'dockerfile'], dockerfileRel, 'file', 'Dockerfile'),
-      context: disabled ? path.resolve(ctx.dir, contextRel) : ref(ctx, img, img.context !== undefined ? 'context' : undefined, [...segs, 'context'], contextRel, 'dir', 'build context'),
+      dockerfile: unchecked ? path.resolve(ctx.dir, dockerfileRel) : ref(ctx, img, img.dockerfile !== undefined ? 'dockerfile' : undefined, [...segs, 'dockerfile'], dockerfileRel, 'file', 'Dockerfile'),
+      context: unchecked ? path.resolve(ctx.dir, contextRel) : ref(ctx, img, img.context !== undefined ? 'context' : undefined, [...segs, 'context'], contextRel, 'dir', 'build context'),
       buildArgs: buildArgs(options.buildArgs),
       requestedEngine: engine,
       kaniko: k,
@@ -90,7 +95,9 @@ function normImages(ctx: NormCtx, images: Obj | undefined): ImageConfig[] {
     if (strs(img.appendDockerfileInstructions)) image.appendDockerfileInstructions = strs(img.appendDockerfileInstructions);
     if (str(options.target)) image.target = options.target as string;
     if (str(options.network)) image.network = options.network as string;
-    if (custom) image.custom = { command: str(custom.command) ?? '', args: [...(strs(custom.args) ?? strs(custom.flags) ?? []), ...(strs(custom.appendArgs) ?? [])] };
+    if (docker) image.docker = dockerOptions(docker);
+    // DevSpace 3.5–5 add the image argument unless skipImageArg (v1beta9+) says not to.
+    if (custom) image.custom = customBuild(ctx, custom, [...segs, 'build', 'custom'], { argsKeys: ['args', 'flags'], imageArg: bool(custom.skipImageArg) !== true });
     out.push(image);
   }
   return out;
@@ -153,7 +160,7 @@ async function normDeployments(ctx: NormCtx, list: Obj[]): Promise<DeploymentCon
     const k = obj(d.kubectl) ?? {};
     const ks: Seg[] = [...segs, 'kubectl'];
     const kustomize = bool(k.kustomize) ?? false;
-    const manifests = (strs(k.manifests) ?? []).map((m, j) => ref(ctx, k.manifests, j, [...ks, 'manifests', j], m, kustomize ? 'dir' : 'any', kustomize ? 'kustomization folder' : 'manifest'));
+    const manifests = manifestRefs(ctx, k, ks, kustomize);
     const applyArgs = strs(k.applyArgs) ?? strs(k.flags);
     out.push({
       ...base,
@@ -219,16 +226,15 @@ function normDev(ctx: NormCtx, dev: Obj, images: Obj | undefined, version: numbe
     pod.reversePorts.push(...fwd(p.reverseForward));
   });
 
+  // DevSpace 6's upgrade of v1beta prints sync logs when dev.logs is there and logs.sync is not false.
+  const logs = obj(dev.logs);
+  const printLogs = logs ? (bool(logs.sync) ?? true) : undefined;
   objs(dev.sync).forEach((s, i) => {
     const segs: Seg[] = ['dev', 'sync', i];
     const pod = podFor(s, segs, `sync-${i}`);
-    const localRel = str(s.localSubPath) ?? '.';
-    const localPath = ref(ctx, s, s.localSubPath !== undefined ? 'localSubPath' : undefined, [...segs, 'localSubPath'], localRel, 'any', 'sync folder');
-    const sc = syncOptions(ctx, s, segs, localPath, str(s.containerPath) ?? '.', (up) => {
-      const batch = obj(obj(up.execRemote)?.onBatch);
-      return batch && str(batch.command) ? [{ command: batch.command as string, args: strs(batch.args) ?? [] }] : undefined;
-    });
-    pod.sync.push(sc);
+    // A missing local folder is not an error: DevSpace creates it (a download fills it).
+    const localPath = abs(ctx, str(s.localSubPath) || '.');
+    pod.sync.push(syncOptions(ctx, s, segs, localPath, str(s.containerPath) || '.', printLogs !== undefined ? { printLogs } : {}));
   });
 
   let interactive = false;
@@ -285,7 +291,6 @@ function normDev(ctx: NormCtx, dev: Obj, images: Obj | undefined, version: numbe
   });
 
   const out: DevConfig = { pods: groups.pods, interactive, open: objs(dev.open).map((o) => String(o.url)) };
-  const logs = obj(dev.logs);
   if (logs) out.logs = { enabled: bool(logs.disabled) !== true, ...(num(logs.showLast) !== undefined ? { lastLines: logs.showLast as number } : {}), ...(strs(logs.images) ? { images: strs(logs.images) } : {}) };
   const ar = obj(dev.autoReload);
   if (ar) out.autoReload = { paths: (strs(ar.paths) ?? []).map((p) => path.resolve(ctx.dir, p)), deployments: strs(ar.deployments) ?? [], images: strs(ar.images) ?? [] };
@@ -325,7 +330,7 @@ function normDependencies(ctx: NormCtx, list: Obj[]): { deps: DependencyConfig[]
   return { deps, at };
 }
 
-function normHooks(ctx: NormCtx, list: Obj[]): HookConfig[] {
+function normHooks(ctx: NormCtx, list: Obj[]): HookSpec[] {
   return list.map((h, i) => {
     const events: string[] = [...(strs(h.events) ?? [])];
     const when = obj(h.when);
@@ -340,9 +345,8 @@ function normHooks(ctx: NormCtx, list: Obj[]): HookConfig[] {
         if (target) events.push(target === 'all' ? `${phase}:${ev}` : `${phase}:${ev}:${target}`);
       }
     }
-    if (events.length === 0) warn(ctx, h, undefined, ['hooks', i], 'has no when/events, so it never runs');
-    return { command: str(h.command) ?? '', args: strs(h.args) ?? [], events };
-  });
+    return normHook(ctx, h, i, events);
+  }).filter((h): h is HookSpec => h !== undefined);
 }
 
 export async function normalizeV1beta(ctx: NormCtx, doc: Obj, version: number): Promise<NormalizedPieces> {

@@ -1,8 +1,9 @@
 // DevSpace 6 (`version: v2beta1`) → ProjectConfig pieces.
-import type { DependencyConfig, DeploymentConfig, DevConfig, DevPodConfig, HelmChartRef, HookConfig, ImageConfig, PodSelector, PortMapping, SyncConfig } from '../../../api/src/model/project.js';
-import { bool, chartRef, dependencySource, fail, gitSource, imageSelectorToSelector, kanikoOptions, num, obj, objs, ref, str, strMap, strs, syncOptions, warn, type NormCtx, type Obj } from './normalize-common.js';
+import type { DependencyConfig, DeploymentConfig, DevConfig, DevPodConfig, HelmChartRef, ImageConfig, PodSelector, PortMapping, SyncConfig } from '../../../api/src/model/project.js';
+import { abs, binaryPath, bool, chartRef, customBuild, dependencySource, dockerOptions, fail, gitSource, imageSelectorToSelector, kanikoOptions, localChart, manifestRefs, num, obj, objs, parseSyncPath, posAt, ref, str, strMap, strs, syncOptions, warn, type NormCtx, type Obj } from './normalize-common.js';
+import { normHook, type HookSpec } from './hooks.js';
 import { depName, type NormalizedPieces } from './normalize-v1beta.js';
-import type { Seg } from './paths.js';
+import { fmtPath, type Seg } from './paths.js';
 import { parsePortSpec } from './ports.js';
 
 function normImages(ctx: NormCtx, images: Obj): ImageConfig[] {
@@ -14,12 +15,15 @@ function normImages(ctx: NormCtx, images: Obj): ImageConfig[] {
     const engines = ['docker', 'buildKit', 'kaniko', 'custom'].filter((e) => img[e] !== undefined);
     if (engines.length > 1) fail(ctx, img, engines[1], [...segs, engines[1] as string], `only one build engine per image (also has ${engines[0]})`);
     const custom = obj(img.custom);
+    const dockerfileRel = str(img.dockerfile) ?? './Dockerfile';
+    const contextRel = str(img.context) ?? './';
     const out: ImageConfig = {
       name,
       image: str(img.image) ?? '',
       tags: strs(img.tags) ?? [],
-      dockerfile: ref(ctx, img, img.dockerfile !== undefined ? 'dockerfile' : undefined, [...segs, 'dockerfile'], str(img.dockerfile) ?? './Dockerfile', 'file', 'Dockerfile'),
-      context: ref(ctx, img, img.context !== undefined ? 'context' : undefined, [...segs, 'context'], str(img.context) ?? './', 'dir', 'build context'),
+      // A custom command needs no Dockerfile (nor a context folder): not checked.
+      dockerfile: custom ? abs(ctx, dockerfileRel) : ref(ctx, img, img.dockerfile !== undefined ? 'dockerfile' : undefined, [...segs, 'dockerfile'], dockerfileRel, 'file', 'Dockerfile'),
+      context: custom ? abs(ctx, contextRel) : ref(ctx, img, img.context !== undefined ? 'context' : undefined, [...segs, 'context'], contextRel, 'dir', 'build context'),
       buildArgs: strMap(img.buildArgs) ?? {},
       requestedEngine: custom ? 'custom' : img.buildKit ? 'buildkit' : img.docker ? 'docker' : 'kaniko',
       kaniko: k,
@@ -32,10 +36,10 @@ function normImages(ctx: NormCtx, images: Obj): ImageConfig[] {
     if (strs(img.appendDockerfileInstructions)) out.appendDockerfileInstructions = strs(img.appendDockerfileInstructions);
     if (str(img.target)) out.target = img.target as string;
     if (str(img.network)) out.network = img.network as string;
-    if (custom) {
-      const cmd = str(custom.command) ?? str(objs(custom.commands)[0]?.command) ?? '';
-      out.custom = { command: cmd, args: [...(strs(custom.args) ?? []), ...(strs(custom.appendArgs) ?? [])] };
-    }
+    const docker = obj(img.docker);
+    if (docker) out.docker = dockerOptions(docker);
+    // DevSpace 6 adds the image argument only when the deprecated skipImageArg is written as false.
+    if (custom) out.custom = customBuild(ctx, custom, [...segs, 'custom'], { argsKeys: ['args'], imageArg: bool(custom.skipImageArg) === false });
     return out;
   });
 }
@@ -57,7 +61,7 @@ async function normDeployments(ctx: NormCtx, deployments: Obj): Promise<Deployme
       if (!chart || (!str(chart.name) && !str(chart.path) && !str(chart.git))) chartRefV = { component: true };
       else if (str(chart.git)) {
         chartRefV = { git: gitSource(chart, chart.git as string), ...(str(chart.version) ? { version: chart.version as string } : {}) };
-      } else if (str(chart.path)) chartRefV = { path: ref(ctx, chart, 'path', [...hs, 'chart', 'path'], chart.path as string, 'dir', 'chart folder') };
+      } else if (str(chart.path)) chartRefV = localChart(ctx, chart, 'path', [...hs, 'chart', 'path'], chart.path as string);
       else chartRefV = await chartRef(ctx, chart, [...hs, 'chart']);
       out.push({
         ...base,
@@ -77,11 +81,12 @@ async function normDeployments(ctx: NormCtx, deployments: Obj): Promise<Deployme
     out.push({
       ...base,
       kind: 'kubectl',
-      manifests: (strs(k.manifests) ?? []).map((m, j) => ref(ctx, k.manifests, j, [...ks, 'manifests', j], m, kustomize ? 'dir' : 'any', kustomize ? 'kustomization folder' : 'manifest')),
+      manifests: manifestRefs(ctx, k, ks, kustomize),
       ...(str(k.inlineManifest) ? { inlineManifest: k.inlineManifest as string } : {}),
       kustomize,
       ...(strs(k.applyArgs) ? { applyArgs: strs(k.applyArgs) } : {}),
       ...(strs(k.kustomizeArgs) ? { kustomizeArgs: strs(k.kustomizeArgs) } : {}),
+      ...(str(k.kustomizeBinaryPath) ? { kustomizeBinaryPath: binaryPath(ctx, k.kustomizeBinaryPath as string) } : {}),
     });
   }
   return out;
@@ -98,13 +103,14 @@ function ports(ctx: NormCtx, list: unknown, segs: Seg[]): PortMapping[] {
 function syncs(ctx: NormCtx, list: unknown, segs: Seg[]): SyncConfig[] {
   return objs(list).map((s, i) => {
     const ss: Seg[] = [...segs, i];
-    const spec = str(s.path) ?? '.:.';
-    const parts = spec.split(':');
-    if (parts.length > 2) fail(ctx, s, 'path', [...ss, 'path'], `${JSON.stringify(spec)} is not a sync path (want "local:remote")`);
-    const local = parts[0] || '.';
-    const remote = parts[1] || '.';
-    const localPath = ref(ctx, s, s.path !== undefined ? 'path' : undefined, [...ss, 'path'], local, 'any', 'sync folder');
-    return syncOptions(ctx, s, ss, localPath, remote, (up) => objs(up.exec).map((e) => ({ command: String(e.command), args: strs(e.args) ?? [] })));
+    const { local, remote } = parseSyncPath(str(s.path) ?? '');
+    // A missing local folder is not an error: DevSpace creates it (a download fills it).
+    const localPath = abs(ctx, local);
+    const sc = syncOptions(ctx, s, ss, localPath, remote);
+    // DevSpace 6 syncs a single file when `file: true` or when the local path is a file (known
+    // only once files are checked): then both paths must end in the same name.
+    ctx.syncFiles.push({ sync: sc, pos: posAt(ctx, s, s.path !== undefined ? 'path' : s.file !== undefined ? 'file' : undefined), path: fmtPath([...ss, s.path !== undefined ? 'path' : 'file']) });
+    return sc;
   });
 }
 
@@ -203,17 +209,8 @@ function normDependencies(ctx: NormCtx, deps: Obj): { deps: DependencyConfig[]; 
   return { deps: out, at };
 }
 
-function normHooks(ctx: NormCtx, list: Obj[]): HookConfig[] {
-  const out: HookConfig[] = [];
-  list.forEach((h, i) => {
-    if (bool(h.disabled) === true) return;
-    if (!str(h.command)) {
-      warn(ctx, h, undefined, ['hooks', i], 'has no command (only container hooks, which dsa does not run)');
-      return;
-    }
-    out.push({ command: h.command as string, args: strs(h.args) ?? [], events: strs(h.events) ?? [] });
-  });
-  return out;
+function normHooks(ctx: NormCtx, list: Obj[]): HookSpec[] {
+  return list.map((h, i) => normHook(ctx, h, i, strs(h.events) ?? [])).filter((h): h is HookSpec => h !== undefined);
 }
 
 export async function normalizeV2beta1(ctx: NormCtx, doc: Obj): Promise<NormalizedPieces> {

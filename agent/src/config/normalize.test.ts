@@ -31,8 +31,9 @@ describe('v1beta specifics', () => {
     );
     expect(p.namespace).toBe('team');
     expect(p.kubeContext).toBe('kind-dev');
-    expect(p.images[0]).toMatchObject({ tags: ['v1'], skipPush: true, requestedEngine: 'docker', buildArgs: { A: '1' } });
-    expect(p.warnings.map((w) => w.path)).toContain('images.api.build.docker');
+    // build.docker is built by the agent (agent/src/build): no warning; preferMinikube defaults to true as in DevSpace.
+    expect(p.images[0]).toMatchObject({ tags: ['v1'], skipPush: true, requestedEngine: 'docker', buildArgs: { A: '1' }, docker: { disableFallback: false, preferMinikube: true } });
+    expect(p.warnings.map((w) => w.path)).not.toContain('images.api.build.docker');
     expect(p.deployments[0] as HelmDeploymentConfig).toMatchObject({ chart: { component: true }, values: { containers: [{ image: 'mysql' }] }, wait: true, atomic: true, timeoutSeconds: 60 });
     expect((p.deployments[0] as HelmDeploymentConfig).values.options).toBeUndefined();
     expect(p.dev.pods).toEqual([
@@ -59,7 +60,7 @@ describe('v1beta specifics', () => {
     ]);
     expect(p.dev.pods[0]?.sync[0]?.polling).toBe(true);
     expect(p.dev.interactive).toBe(true);
-    expect(p.hooks).toEqual([{ command: 'echo', args: [], events: ['after:deploy:api'] }]);
+    expect(p.hooks).toEqual([{ command: 'echo', args: [], events: ['after:deploy:api'], shell: true, os: [], background: false, silent: false }]);
     expect(p.images[0]?.kaniko.args).toEqual(['--a']);
     await expect(load('version: v1beta9\ndev:\n  terminal: {command: [sh]}\n')).rejects.toThrow('/p/devspace.yaml:3:3: dev.terminal: unknown field "terminal" in v1beta9 (DevSpace has it in v1beta2, v1beta10–v1beta11)');
   });

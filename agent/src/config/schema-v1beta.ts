@@ -3,7 +3,8 @@
 // v4.14.0 and the per-version diffs). Field markers: a = acted on, w = parsed but warned, x = refused.
 import { a, S, w, x, type Field, type Schema } from './schema.js';
 
-const KANIKO_ONLY = 'dsa always builds in-cluster with kaniko';
+const KANIKO_ONLY = 'dsa builds this in-cluster with kaniko';
+const DOCKER_API = 'dsa builds through the Docker API (classic builder)';
 
 const buildOptions = S.obj({
   target: a(S.str()),
@@ -34,14 +35,15 @@ const image = S.obj({
       disabled: a(S.bool()),
       docker: a(
         S.obj({
-          preferMinikube: w(S.bool(), KANIKO_ONLY),
+          preferMinikube: a(S.bool(), { note: 'minikube\'s daemon when the kube context is minikube' }),
           skipPush: a(S.bool()),
-          disableFallback: w(S.bool(), KANIKO_ONLY),
-          useBuildKit: w(S.bool(), KANIKO_ONLY, { since: 4 }),
-          useCli: w(S.bool(), KANIKO_ONLY, { since: 9 }),
-          args: w(S.strList(), 'docker CLI arguments do not apply to kaniko', { since: 6 }),
+          disableFallback: a(S.bool()),
+          useBuildKit: w(S.bool(), DOCKER_API, { since: 4 }),
+          useCli: w(S.bool(), DOCKER_API, { since: 9 }),
+          args: w(S.strList(), `docker CLI arguments are not used: ${DOCKER_API}`, { since: 6 }),
           options: a(buildOptions),
         }),
+        { note: 'built by the agent with the local Docker daemon; kaniko when none answers' },
       ),
       kaniko: a(
         S.obj({
@@ -65,10 +67,10 @@ const image = S.obj({
         }),
       ),
       buildKit: w(S.any(), `${KANIKO_ONLY}; buildKit options are ignored (buildArgs/target are used)`, { since: 9 }),
-      custom: w(
+      custom: a(
         S.obj({
           command: a(S.str()),
-          flags: a(S.strList(), { until: 5 }),
+          flags: a(S.strList(), { until: 5, note: 'becomes args' }),
           args: a(S.strList(), { since: 6 }),
           appendArgs: a(S.strList(), { since: 7 }),
           imageFlag: a(S.str()),
@@ -76,7 +78,7 @@ const image = S.obj({
           skipImageArg: a(S.bool(), { since: 9 }),
           onChange: a(S.strList()),
         }),
-        `the custom build command is recorded but not run; ${KANIKO_ONLY} from the Dockerfile`,
+        { note: 'run by the agent with the image and tag; no Dockerfile needed' },
       ),
     }),
   ),
@@ -186,9 +188,11 @@ const deployment = S.obj({
   concurrent: w(S.bool(), 'dsa applies deployments in order', { since: 10 }),
 });
 
+// v1beta10 still has imageName beside imageSelector on ports and sync (its upgrade turns it into
+// `image(name):tag(name)`, the pods of that image).
 const selectorFields = (sinceImage = 3): Record<string, Field> => ({
   selector: a(S.str(), { until: 2, note: 'name of a dev.selectors entry' }),
-  imageName: a(S.str(), { since: sinceImage, until: 9 }),
+  imageName: a(S.str(), { since: sinceImage, until: 10 }),
   imageSelector: a(S.str(), { since: 10 }),
   labelSelector: a(S.strMap()),
   namespace: a(S.str()),
@@ -196,18 +200,44 @@ const selectorFields = (sinceImage = 3): Record<string, Field> => ({
 
 const portFwd = S.obj({ port: a(S.int(1, 65535), { required: true }), remotePort: a(S.int(1, 65535)), bindAddress: a(S.str()) });
 
+const ARCH_NOTE = 'the sidecar image runs on the node\'s architecture';
+
 const ports = S.obj({
   ...selectorFields(),
   containerName: a(S.str(), { since: 9 }),
+  arch: w(S.en('amd64', 'arm64'), ARCH_NOTE, { since: 9 }),
   forward: a(S.list(portFwd)),
   reverseForward: a(S.list(portFwd), { since: 9 }),
 });
 
 const syncExec = S.obj({ command: a(S.str()), args: a(S.strList()) });
 
+// onUpload.execRemote (v1beta6+) and onDownload.execLocal: command/args run per file and per created
+// directory unless onFileChange/onDirCreate are given; onBatch (v1beta9+) after each batch.
+const execCommands = (perFile: string) =>
+  S.obj({
+    command: w(S.str(), perFile),
+    args: w(S.strList(), perFile),
+    onFileChange: w(syncExec, perFile),
+    onDirCreate: w(syncExec, 'per-directory remote commands are not run; use onBatch'),
+    onBatch: a(syncExec, { since: 9 }),
+  });
+
+// v1beta11 onUpload.exec: v2beta1's shape without `once`.
+const uploadExec = S.obj({
+  name: a(S.str()),
+  command: a(S.str(), { required: true }),
+  args: a(S.strList()),
+  failOnError: w(S.bool(), 'failures are logged'),
+  local: w(S.bool(), 'local commands after uploads are not run'),
+  onChange: w(S.strList(), 'commands run after every batch'),
+});
+
 const sync = S.obj({
   ...selectorFields(),
+  name: w(S.str(), 'sync names only label DevSpace\'s logs and hooks; kept in the DevSession', { since: 10 }),
   containerName: a(S.str()),
+  arch: w(S.en('amd64', 'arm64'), ARCH_NOTE, { since: 9 }),
   localSubPath: a(S.str()),
   containerPath: a(S.str()),
   excludePaths: a(S.strList()),
@@ -218,28 +248,22 @@ const sync = S.obj({
   uploadExcludeFile: a(S.str(), { since: 10 }),
   waitInitialSync: a(S.bool()),
   bandwidthLimits: a(S.obj({ download: a(S.int(0)), upload: a(S.int(0)) })),
-  downloadOnInitialSync: w(S.bool(), 'use initialSync', { since: 3, until: 6 }),
+  downloadOnInitialSync: w(S.bool(), 'true becomes initialSync: preferLocal (DevSpace\'s v1beta6 upgrade)', { since: 3, until: 6 }),
   initialSync: a(S.en('mirrorLocal', 'mirrorRemote', 'preferLocal', 'preferRemote', 'preferNewest', 'keepAll'), { since: 7 }),
+  initialSyncCompareBy: a(S.en('mtime', 'size'), { since: 9 }),
   disableDownload: a(S.bool(), { since: 6 }),
   disableUpload: a(S.bool(), { since: 6 }),
   polling: a(S.bool(), { since: 10 }),
-  throttleChangeDetection: w(S.int(0), 'change detection is not throttled', { since: 9 }),
+  throttleChangeDetection: w(S.int(0, 60_000), 'change detection is not throttled', { since: 9 }),
   onUpload: a(
     S.obj({
       restartContainer: a(S.bool(), { since: 9 }),
-      execRemote: a(
-        S.obj({
-          command: w(S.str(), 'per-file remote commands are not run; use onBatch'),
-          args: w(S.strList(), 'per-file remote commands are not run; use onBatch'),
-          onFileChange: w(syncExec, 'per-file remote commands are not run; use onBatch'),
-          onDirCreate: w(syncExec, 'per-directory remote commands are not run; use onBatch'),
-          onBatch: a(syncExec, { since: 9 }),
-        }),
-      ),
+      exec: a(S.list(uploadExec), { since: 11 }),
+      execRemote: a(execCommands('per-file remote commands are not run; use onBatch')),
     }),
     { since: 6 },
   ),
-  onDownload: w(S.any(), 'local commands after downloads are not run', { since: 6 }),
+  onDownload: w(S.obj({ execLocal: a(execCommands('local commands after downloads are not run')) }), 'local commands after downloads are not run', { since: 6 }),
 });
 
 // v1beta2 had a top-level dev.terminal; v1beta3 moved it into dev.interactive; v1beta10 brought
@@ -294,6 +318,7 @@ const dev = S.obj({
       disabled: a(S.bool()),
       showLast: a(S.int(0)),
       images: a(S.strList()),
+      sync: w(S.bool(), 'sync logs are always printed', { since: 9 }),
       selectors: w(S.list(S.any()), 'logs follow the dev pods and images', { since: 10 }),
     }),
     { since: 3 },
@@ -323,8 +348,8 @@ const dependency = S.obj({
       branch: a(S.str()),
       tag: a(S.str()),
       revision: a(S.str()),
-      cloneArgs: w(S.strList(), 'dsa does not clone git dependencies itself', { since: 8 }),
-      disableShallow: w(S.bool(), 'dsa does not clone git dependencies itself', { since: 8 }),
+      cloneArgs: a(S.strList(), { since: 8 }),
+      disableShallow: a(S.bool(), { since: 8 }),
     }),
     { required: true },
   ),
@@ -350,19 +375,33 @@ const variable = S.obj({
 });
 
 const hookTarget = S.obj({ images: a(S.str()), deployments: a(S.str()) });
+const hookContainer = S.obj({
+  labelSelector: a(S.strMap()),
+  pod: a(S.str()),
+  namespace: a(S.str()),
+  imageSelector: a(S.str()),
+  imageName: a(S.str(), { until: 10 }),
+  containerName: a(S.str()),
+  wait: a(S.bool()),
+  timeout: a(S.int(0)),
+  once: a(S.bool(), { since: 11 }),
+});
 const hook = S.obj({
+  name: a(S.str(), { since: 11 }),
+  disabled: a(S.bool(), { since: 11 }),
   command: a(S.str(), { required: true }),
-  args: a(S.strList()),
+  args: a(S.strList(), { note: 'without args the command is a shell line' }),
   when: a(S.obj({ before: a(hookTarget), after: a(hookTarget) })),
   events: a(S.strList(), { since: 11 }),
-  os: w(S.str(), 'hooks run on every OS', { since: 9 }),
-  where: w(S.any(), 'hooks run locally only', { since: 9 }),
-  wait: w(S.any(), 'hooks in containers are not supported', { since: 9 }),
-  logs: w(S.any(), 'hooks in containers are not supported', { since: 9 }),
-  background: w(S.bool(), 'hooks run in the foreground', { since: 9 }),
-  silent: w(S.bool(), 'hook output is always shown', { since: 9 }),
-  upload: w(S.any(), 'hooks in containers are not supported', { since: 10 }),
-  download: w(S.any(), 'hooks in containers are not supported', { since: 10 }),
+  os: a(S.str(), { since: 9 }),
+  where: a(S.obj({ container: a(hookContainer) }), { since: 9, until: 10, note: 'the command runs in the container (exec)' }),
+  container: a(hookContainer, { since: 11, note: 'the command runs in the container (exec)' }),
+  wait: w(S.any(), 'wait hooks are not run; the command runs', { since: 9 }),
+  logs: w(S.any(), 'log hooks are not run; the command runs', { since: 9 }),
+  background: a(S.bool(), { since: 9 }),
+  silent: a(S.bool(), { since: 9 }),
+  upload: w(S.any(), 'upload hooks are not run', { since: 10 }),
+  download: w(S.any(), 'download hooks are not run', { since: 10 }),
 });
 
 const sections = (): Record<string, Field> => ({

@@ -3,7 +3,8 @@
 import { checkPortSpec } from './ports.js';
 import { a, S, w, x, type Schema } from './schema.js';
 
-const KANIKO_ONLY = 'dsa always builds in-cluster with kaniko';
+const KANIKO_ONLY = 'dsa builds this in-cluster with kaniko';
+const DOCKER_API = 'dsa builds through the Docker API (classic builder)';
 
 const resources = S.obj({ requests: a(S.strMap()), limits: a(S.strMap()) });
 
@@ -25,9 +26,15 @@ const image = S.obj({
   injectLegacyRestartHelper: w(S.bool(), 'dsa does not inject a restart helper into images'),
   restartHelperPath: w(S.str(), 'dsa does not inject a restart helper into images'),
   buildArgsFile: w(S.str(), 'build args files are not read yet'),
-  docker: w(
-    S.obj({ disableFallback: a(S.bool()), preferMinikube: a(S.bool()), useCli: a(S.bool()), args: a(S.strList()), useBuildKit: a(S.bool()) }),
-    `${KANIKO_ONLY}; docker options are ignored`,
+  docker: a(
+    S.obj({
+      disableFallback: a(S.bool()),
+      preferMinikube: a(S.bool(), { note: 'minikube\'s daemon when the kube context is minikube' }),
+      useCli: w(S.bool(), DOCKER_API),
+      args: w(S.strList(), `docker CLI arguments are not used: ${DOCKER_API}`),
+      useBuildKit: w(S.bool(), DOCKER_API),
+    }),
+    { note: 'built by the agent with the local Docker daemon; kaniko when none answers' },
   ),
   buildKit: w(S.map(S.any()), `${KANIKO_ONLY}; buildKit options are ignored`),
   kaniko: a(
@@ -55,18 +62,18 @@ const image = S.obj({
       resources: a(resources),
     }),
   ),
-  custom: w(
+  custom: a(
     S.obj({
-      command: a(S.str()),
+      command: a(S.str(), { note: 'a multi-line script runs in sh when no argument results' }),
       onChange: a(S.strList()),
       commands: a(S.list(S.obj({ command: a(S.str(), { required: true }), os: a(S.str()) }))),
       args: a(S.strList()),
       appendArgs: a(S.strList()),
       imageFlag: a(S.str()),
       imageTagOnly: a(S.bool()),
-      skipImageArg: a(S.bool()),
+      skipImageArg: a(S.bool(), { note: 'the image argument is added only when false is written (DevSpace 6)' }),
     }),
-    `the custom build command is recorded but not run; ${KANIKO_ONLY} from the Dockerfile`,
+    { note: 'run by the agent with the image and tag; no Dockerfile needed' },
   ),
 });
 
@@ -108,7 +115,7 @@ const deployment = S.obj({
       inlineManifest: a(S.str()),
       kustomize: a(S.bool()),
       kustomizeArgs: a(S.strList()),
-      kustomizeBinaryPath: w(S.str(), 'dsa does not run a local kustomize'),
+      kustomizeBinaryPath: a(S.str()),
       patches: w(S.list(S.any()), 'kubectl patches are not applied yet'),
     }),
   ),
@@ -121,9 +128,9 @@ const syncExec = S.obj({
   command: a(S.str(), { required: true }),
   args: a(S.strList()),
   failOnError: w(S.bool(), 'failures are logged'),
-  local: w(S.bool(), 'local commands after uploads are not run'),
+  local: a(S.bool()),
   once: w(S.bool(), 'commands run after every batch'),
-  onChange: w(S.strList(), 'commands run after every batch'),
+  onChange: a(S.strList()),
 });
 
 const sync = S.obj({
@@ -135,23 +142,32 @@ const sync = S.obj({
   downloadExcludeFile: a(S.str()),
   uploadExcludePaths: a(S.strList()),
   uploadExcludeFile: a(S.str()),
-  startContainer: w(S.bool(), 'the container is started by the dev command'),
+  startContainer: a(S.bool()),
   onUpload: a(
     S.obj({
       restartContainer: a(S.bool()),
       exec: a(S.list(syncExec)),
-      execRemote: w(S.any(), 'use onUpload.exec'),
+      execRemote: w(
+        S.obj({
+          command: a(S.str()),
+          args: a(S.strList()),
+          onFileChange: a(S.obj({ command: a(S.str()), args: a(S.strList()) })),
+          onDirCreate: a(S.obj({ command: a(S.str()), args: a(S.strList()) })),
+          onBatch: a(S.obj({ command: a(S.str()), args: a(S.strList()) })),
+        }),
+        'use onUpload.exec',
+      ),
     }),
   ),
   initialSync: a(S.en('mirrorLocal', 'mirrorRemote', 'preferLocal', 'preferRemote', 'preferNewest', 'keepAll', 'disabled')),
   waitInitialSync: a(S.bool()),
-  initialSyncCompareBy: w(S.en('mtime', 'size'), 'files are compared by content hash'),
+  initialSyncCompareBy: a(S.en('mtime', 'size')),
   disableDownload: a(S.bool()),
   disableUpload: a(S.bool()),
   bandwidthLimits: a(S.obj({ download: a(S.int(0)), upload: a(S.int(0)) })),
   polling: a(S.bool()),
-  noWatch: w(S.bool(), 'sync always watches'),
-  printLogs: w(S.bool(), 'sync logs are always printed'),
+  noWatch: a(S.bool()),
+  printLogs: a(S.bool()),
 });
 
 const portStr = S.str(checkPortSpec);
@@ -223,9 +239,9 @@ const dependency = S.obj({
   branch: a(S.str()),
   tag: a(S.str()),
   revision: a(S.str()),
-  cloneArgs: w(S.strList(), 'dsa does not clone git dependencies itself'),
-  disableShallow: w(S.bool(), 'dsa does not clone git dependencies itself'),
-  disablePull: w(S.bool(), 'dsa does not clone git dependencies itself'),
+  cloneArgs: a(S.strList()),
+  disableShallow: a(S.bool()),
+  disablePull: a(S.bool()),
   pipeline: w(S.str(), 'dependencies are built and deployed only (the deploy pipeline)'),
   vars: a(S.map(S.str())),
   overwriteVars: w(S.bool(), 'dependency variables always come from vars'),
@@ -242,14 +258,26 @@ const hook = S.obj({
   events: a(S.strList(), { required: true }),
   command: a(S.str()),
   args: a(S.strList()),
-  os: w(S.str(), 'hooks run on every OS'),
-  upload: w(S.any(), 'hooks in containers are not supported'),
-  download: w(S.any(), 'hooks in containers are not supported'),
-  logs: w(S.any(), 'hooks in containers are not supported'),
-  wait: w(S.any(), 'hooks in containers are not supported'),
-  background: w(S.bool(), 'hooks run in the foreground'),
-  silent: w(S.bool(), 'hook output is always shown'),
-  container: w(S.any(), 'hooks in containers are not supported'),
+  os: a(S.str()),
+  upload: w(S.any(), 'upload hooks are not run'),
+  download: w(S.any(), 'download hooks are not run'),
+  logs: w(S.any(), 'log hooks are not run; the command runs'),
+  wait: w(S.any(), 'wait hooks are not run; the command runs'),
+  background: a(S.bool()),
+  silent: a(S.bool()),
+  container: a(
+    S.obj({
+      labelSelector: a(S.strMap()),
+      pod: a(S.str()),
+      namespace: a(S.str()),
+      imageSelector: a(S.str()),
+      containerName: a(S.str()),
+      wait: a(S.bool()),
+      timeout: a(S.int(0)),
+      once: a(S.bool()),
+    }),
+    { note: 'the command runs in the container (exec)' },
+  ),
 });
 
 const command = S.union(

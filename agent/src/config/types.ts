@@ -1,5 +1,6 @@
 // Options and injected IO of the loader. Everything that touches the outside world (files, git,
 // the terminal, the clock, randomness) comes in through here so tests need no mocks.
+import type { GitDependencyFetcher } from './git-dependencies.js';
 
 export type FileKind = 'file' | 'dir';
 
@@ -54,4 +55,16 @@ export interface LoadOptions {
   namespace?: string;
   /** Randomness for DEVSPACE_RANDOM (default Math.random). */
   random?: () => number;
+  /**
+   * Fetches git dependencies (default: the `git` CLI into `~/.cache/dsa/dependencies`, see
+   * git-dependencies.ts). With checkFiles off only the cache is consulted. `false`: git dependencies
+   * are not loaded (a warning each).
+   */
+  gitDependencies?: GitDependencyFetcher | false;
+  /**
+   * What a secret-typed (`password`) variable becomes in the config: its value ('inline', the default), or the
+   * placeholder `${dsa.secret.NAME}` with the value kept in ProjectConfig.secretVars ('placeholder') — for a
+   * DevSession that must not carry it in plain text (docs/api/v1alpha1.md, "Secret variables").
+   */
+  secretVars?: 'inline' | 'placeholder';
 }

@@ -5,6 +5,7 @@
 // `DEVSPACE_VAR_<NAME>` for v3-era configs, the default, a prompt when stdin is a TTY), else an
 // error naming the variable at the place it is used.
 import type { SourcePos } from '../../../api/src/model/project.js';
+import { secretPlaceholder } from '../../../api/src/secret-vars.js';
 import { ConfigError } from './errors.js';
 import { fmtPath, type Seg } from './paths.js';
 import type { Prompt } from './types.js';
@@ -37,7 +38,19 @@ export interface VarContext {
   predefined: Map<string, (usePos: SourcePos, usePath: string) => Promise<string>>;
   /** v1beta configs also read DEVSPACE_VAR_<NAME> (DevSpace 3's convention). */
   legacyEnvPrefix: boolean;
+  /** Password variables become `${dsa.secret.NAME}`; their values are collected in VarResolver.secrets. */
+  secretPlaceholders?: boolean;
 }
+
+/**
+ * Bounds on hostile configs (a dependency's devspace.yaml comes from git): a value may not grow past this by
+ * expansion — variables that double each other reach gigabytes in a few hundred bytes of YAML — and a config
+ * file may not be larger than MAX_CONFIG_FILE_BYTES.
+ */
+export const MAX_EXPANDED_VALUE_BYTES = 1024 * 1024;
+export const MAX_CONFIG_FILE_BYTES = 2 * 1024 * 1024;
+/** All expansions of one config together (a 1 MiB value used a thousand times is a gigabyte). */
+export const MAX_EXPANDED_TOTAL_BYTES = 16 * 1024 * 1024;
 
 /** Placeholder in a string: `$${X}` is an escaped literal `${X}`. */
 const VAR_RE = /(\$?)\$(!?)\{([^}]*)\}/g;
@@ -52,6 +65,10 @@ export class VarResolver {
   private readonly stack: string[] = [];
   /** Values actually used, for ProjectConfig.vars (passwords excluded). */
   readonly used: Record<string, string> = {};
+  /** Bytes produced by expansions so far (MAX_EXPANDED_TOTAL_BYTES). */
+  private expanded = 0;
+  /** Password variables' values, when they are replaced by placeholders (VarContext.secretPlaceholders). */
+  readonly secrets: Record<string, string> = {};
 
   constructor(private readonly ctx: VarContext) {}
 
@@ -65,9 +82,14 @@ export class VarResolver {
     if (this.stack.includes(name)) fail(`variable ${name} refers to itself (${[...this.stack, name].join(' -> ')})`);
     this.stack.push(name);
     try {
-      const value = await this.lookup(name, fail, usePos, usePath);
+      let value = await this.lookup(name, fail, usePos, usePath);
       const def = this.ctx.defs.get(name);
       if (def) this.check(def, value);
+      if (def?.password && this.ctx.secretPlaceholders) {
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,252}$/.test(name)) fail(`password variable ${name}: the name cannot be a Secret key (letters, digits, _ . -)`, def.pos, def.path);
+        this.secrets[name] = value;
+        value = secretPlaceholder(name);
+      }
       this.cache.set(name, value);
       if (!def?.password) this.used[name] = value;
       return value;
@@ -160,10 +182,18 @@ export class VarResolver {
       }
       if (name === '') throw new ConfigError(pos.file, pos.line, pos.col, path, `empty variable name in ${JSON.stringify(s)}`);
       const v = await this.get(name, pos, path);
+      this.expanded += v.length;
+      if (this.expanded > MAX_EXPANDED_TOTAL_BYTES) {
+        throw new ConfigError(pos.file, pos.line, pos.col, path, `variable expansions add up to more than ${MAX_EXPANDED_TOTAL_BYTES / (1024 * 1024)} MiB`);
+      }
       if (whole && bang !== '!') {
         if (v === 'true') return true;
         if (v === 'false') return false;
         if (/^-?(0|[1-9][0-9]{0,14})$/.test(v)) return Number(v);
+      }
+      // Checked before the string is built: every cached value stays under the cap, so nothing larger exists.
+      if (out.length + v.length > MAX_EXPANDED_VALUE_BYTES) {
+        throw new ConfigError(pos.file, pos.line, pos.col, path, `value is larger than ${MAX_EXPANDED_VALUE_BYTES / (1024 * 1024)} MiB after variable expansion (variables expanding into each other?)`);
       }
       out += v;
     }

@@ -36,7 +36,7 @@ export interface TerminalIO {
 
 /**
  * The process's own terminal. The one place the dev loop reaches for process.*: a terminal session
- * needs the real stdin (raw mode) and the real stdout (its size), which CommandContext does not carry.
+ * needs the real stdin (raw mode) and the real stdout (its size), which AgentEnv does not carry.
  */
 export function processTerminal(): TerminalIO {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };

@@ -34,7 +34,7 @@ export class LinePrefixer extends Writable {
   }
 }
 
-export const logPrefix = (t: PodTarget) => `[${t.pod}/${t.container}] `;
+const logPrefix = (t: PodTarget) => `[${t.pod}/${t.container}] `;
 
 /** The part of client-node's Log we use; injectable for tests. */
 export interface LogLike {

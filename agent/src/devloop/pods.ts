@@ -32,7 +32,7 @@ export function parseLabelSelector(sel: string): Record<string, string> {
   return out;
 }
 
-export const isRunning = (p: V1Pod) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp;
+const isRunning = (p: V1Pod) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp;
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const created = (p: V1Pod) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
 

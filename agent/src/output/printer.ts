@@ -1,6 +1,5 @@
 import YAML from 'yaml';
 import type { Colors } from './color.js';
-import type { Writer } from './writer.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -42,25 +41,4 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<read
       .trimEnd();
   const head = line(headers.map((h) => h.toUpperCase()));
   return [color ? color.bold(head) : head, ...rows.map(line)].join('\n') + '\n';
-}
-
-/** Print objects in the requested format; `table` shows KIND/NAMESPACE/NAME. */
-export function printObjects(out: Writer, format: OutputFormat, objects: readonly KubeObject[], color?: Colors): void {
-  switch (format) {
-    case 'json':
-      out.write(toJson(toList(objects)));
-      return;
-    case 'yaml':
-      out.write(toYamlDocuments(objects));
-      return;
-    case 'table':
-      out.write(
-        formatTable(
-          ['kind', 'namespace', 'name'],
-          objects.map((o) => [o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? '']),
-          color,
-        ),
-      );
-      return;
-  }
 }

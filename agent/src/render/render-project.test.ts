@@ -15,8 +15,12 @@ import {
   type ImageConfig,
   type KubectlDeploymentConfig,
   type ProjectConfig,
+  type SyncCommandConfig,
+  type SyncConfig,
 } from '@dsa/api';
-import { deepMerge, dnsLabel, planSessions, RenderError, renderProject, renderToJson, renderToYaml, type RenderProjectOptions } from './render-project.js';
+import { loadProject } from '../config/load.js';
+import { memFileReader } from '../config/mem-fs.js';
+import { deepMerge, dnsLabel, kustomizeRequests, planSessions, RenderError, renderProject, renderToJson, renderToYaml, type RenderProjectOptions } from './render-project.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -145,7 +149,7 @@ const quickstart = () =>
               initialSync: 'preferLocal',
               disableDownload: false,
               disableUpload: false,
-              onUpload: { restartContainer: true, exec: [{ command: 'npm', args: [] }] },
+              onUpload: { restartContainer: true, exec: [{ command: 'npm', args: [], shell: false, where: 'container', trigger: 'batch', onChange: [], once: false, failOnError: true }] },
             },
           ],
         }),
@@ -190,7 +194,7 @@ describe('renderProject: one project', () => {
             name: 'api',
             selector: { imageName: 'api', containerName: 'api' },
             ports: [{ localPort: 8080, remotePort: 80 }],
-            sync: [{ localPath: './src', containerPath: '/app', excludePaths: ['node_modules/'], initialSync: 'preferLocal', onUpload: { restartContainer: true, exec: [{ command: 'npm' }] } }],
+            sync: [{ localPath: './src', containerPath: '/app', excludePaths: ['node_modules/'], initialSync: 'preferLocal', onUpload: { restartContainer: true, exec: [{ command: 'npm', failOnError: true }] } }],
           },
         ],
       },
@@ -242,11 +246,33 @@ describe('renderProject: one project', () => {
 
   it('warns about build settings in-cluster kaniko cannot honour', () => {
     const p = project('app', '/p', {
-      images: [image('/p', 'api', { requestedEngine: 'docker', custom: { command: './build.sh', args: [] }, skipPush: true, network: 'host', appendDockerfileInstructions: ['USER root'], tags: ['ok', 'bad tag'] })],
+      images: [image('/p', 'api', { requestedEngine: 'buildkit', skipPush: true, network: 'host', appendDockerfileInstructions: ['USER root'], tags: ['ok', 'bad tag'] })],
     });
     const { sessions, warnings } = renderProject(p, options());
-    expect(warnings.map((w) => w.path).sort()).toEqual(['images.api.appendDockerfileInstructions', 'images.api.build', 'images.api.build.custom', 'images.api.network', 'images.api.skipPush', 'images.api.tags']);
+    expect(warnings.map((w) => w.path).sort()).toEqual(['images.api.appendDockerfileInstructions', 'images.api.build', 'images.api.network', 'images.api.skipPush', 'images.api.tags']);
     expect(sessions[0]!.spec.images![0]!.tags).toEqual(['ok']);
+  });
+
+  it('docker images render as their in-cluster fallback; network and skipPush are the local build\'s, not warned', () => {
+    const p = project('app', '/p', { images: [image('/p', 'api', { requestedEngine: 'docker', docker: { disableFallback: false, preferMinikube: true }, skipPush: true, network: 'host' })] });
+    const { sessions, warnings } = renderProject(p, options({ uploadDigests: { api: D1 } }));
+    expect(warnings).toEqual([]);
+    expect(sessions[0]!.spec.images![0]).toMatchObject({ name: 'api', context: { upload: { digest: D1 } } });
+    expect(sessions[0]!.spec.images![0]!.skip).toBeUndefined();
+  });
+
+  it('custom images are never built by the operator: skip, with the prebuilt tag first, then the user\'s', () => {
+    const custom = { command: './build.sh', args: [], appendArgs: [], imageTagOnly: false, imageArg: true, onChange: [] };
+    const p = project('app', '/p', { images: [image('/p', 'api', { requestedEngine: 'custom', custom, tags: ['dev'] }), image('/p', 'web', { requestedEngine: 'custom', custom })] });
+    // No digest is asked for custom images (they may have no Dockerfile).
+    const { sessions, warnings, imageBuilds } = renderProject(p, options({ uploadDigests: {}, prebuiltTags: { api: 'dsa-0123456789ab' } }));
+    expect(warnings).toEqual([]);
+    expect(imageBuilds).toEqual([]);
+    expect(sessions[0]!.spec.images).toEqual([
+      expect.objectContaining({ name: 'api', skip: true, tags: ['dsa-0123456789ab', 'dev'] }),
+      expect.objectContaining({ name: 'web', skip: true }),
+    ]);
+    expect(sessions[0]!.spec.images![0]!.context).toBeUndefined();
   });
 
   it('makes the Dockerfile path relative to the context and warns when it is outside', () => {
@@ -297,14 +323,19 @@ describe('renderProject: deployments', () => {
 
   it('kubectl: inline manifests are kept, kustomize is pre-rendered or skipped with a warning', () => {
     const p = project('app', '/p', {
-      deployments: [kubectl('inline', [], { inlineManifest: 'kind: ConfigMap\n' }), kubectl('kust', ['/p/overlays/dev'], { kustomize: true, applyArgs: ['--force'] })],
+      deployments: [
+        kubectl('inline', [], { inlineManifest: 'kind: ConfigMap\n' }),
+        kubectl('kust', ['/p/overlays/dev'], { kustomize: true, applyArgs: ['--force'], kustomizeArgs: ['--load-restrictor', 'LoadRestrictionsNone'], kustomizeBinaryPath: '/opt/kustomize' }),
+      ],
     });
     const without = renderProject(p, options());
     expect(without.sessions[0]!.spec.deployments!.map((d) => d.name)).toEqual(['inline']);
     expect(without.sessions[0]!.spec.deployments![0]!.kubectl).toEqual({ manifests: ['kind: ConfigMap\n'] });
     expect(without.warnings.map((w) => w.path)).toEqual(['deployments.kust.kubectl.applyArgs', 'deployments.kust.kubectl.kustomize']);
-    const withK = renderProject(p, options({ kustomizeBuild: (dir) => `# built ${dir}\n` }));
-    expect(withK.sessions[0]!.spec.deployments![1]!.kubectl).toEqual({ manifests: ['# built /p/overlays/dev\n'] });
+    const withK = renderProject(p, options({ kustomizeBuild: (k) => `# built ${k.dir} ${k.args.join(' ')} with ${k.binary}\n` }));
+    // The output replaces the folder; the operator gets plain manifests (no kustomize flag).
+    expect(withK.sessions[0]!.spec.deployments![1]!.kubectl).toEqual({ manifests: ['# built /p/overlays/dev --load-restrictor LoadRestrictionsNone with /opt/kustomize\n'] });
+    expect(kustomizeRequests(p, 'ns')).toEqual([{ dir: '/p/overlays/dev', args: ['--load-restrictor', 'LoadRestrictionsNone'], binary: '/opt/kustomize' }]);
   });
 });
 
@@ -389,6 +420,143 @@ describe('renderProject: agent-only features', () => {
   });
 });
 
+const syncCmd = (command: string, over: Partial<SyncCommandConfig> = {}): SyncCommandConfig => ({
+  command,
+  args: [],
+  shell: false,
+  where: 'container',
+  trigger: 'batch',
+  onChange: [],
+  once: false,
+  failOnError: false,
+  ...over,
+});
+
+/** A sync entry with every option set. */
+const richSync = (): SyncConfig => ({
+  name: 'web',
+  localPath: '/p/web',
+  containerPath: '/app',
+  file: false,
+  excludePaths: ['node_modules/', '!keep'],
+  downloadExcludePaths: ['dist/'],
+  uploadExcludePaths: ['.git/'],
+  initialSync: 'preferNewest',
+  initialSyncCompareBy: 'size',
+  waitInitialSync: false,
+  disableDownload: true,
+  disableUpload: false,
+  startContainer: true,
+  onUpload: {
+    restartContainer: true,
+    exec: [
+      syncCmd('npm install', { name: 'deps', shell: true, onChange: ['package.json'], once: true, failOnError: true }),
+      syncCmd('make', { args: ['build'], where: 'local' }),
+      syncCmd('chmod', { args: ['+x', '{}'], trigger: 'file', failOnError: true }),
+    ],
+  },
+  onDownload: { exec: [syncCmd('touch', { args: ['{}'], trigger: 'dir', where: 'local', failOnError: true })] },
+  bandwidthLimits: { download: 200, upload: 100 },
+  polling: true,
+  throttleChangeDetection: 100,
+  noWatch: false,
+  printLogs: true,
+});
+
+describe('renderProject: sync paths and reverse ports', () => {
+  const render = (pod: DevPodConfig) => renderProject(project('app', '/p', { dev: { pods: [pod], interactive: false, open: [] } }), options()).sessions[0]!.spec.dev!.pods![0]!;
+
+  it('every sync option reaches the DevSession; defaults and false flags are left out', () => {
+    const out = render(devPod('api', { sync: [richSync()], reversePorts: [{ localPort: 5000, remotePort: 5432, bindAddress: '0.0.0.0' }] }));
+    expect(out.reversePorts).toEqual([{ localPort: 5000, remotePort: 5432, bindAddress: '0.0.0.0' }]);
+    expect(out.sync).toEqual([
+      {
+        name: 'web',
+        localPath: './web',
+        containerPath: '/app',
+        excludePaths: ['node_modules/', '!keep'],
+        downloadExcludePaths: ['dist/'],
+        uploadExcludePaths: ['.git/'],
+        initialSync: 'preferNewest',
+        initialSyncCompareBy: 'size',
+        waitInitialSync: false,
+        disableDownload: true,
+        startContainer: true,
+        polling: true,
+        throttleChangeDetection: 100,
+        noWatch: false,
+        printLogs: true,
+        bandwidthLimits: { download: 200, upload: 100 },
+        onUpload: {
+          restartContainer: true,
+          exec: [
+            { name: 'deps', command: 'npm install', shell: true, onChange: ['package.json'], once: true, failOnError: true },
+            { command: 'make', args: ['build'], where: 'local' },
+            { command: 'chmod', args: ['+x', '{}'], trigger: 'file', failOnError: true },
+          ],
+        },
+        onDownload: { exec: [{ command: 'touch', args: ['{}'], where: 'local', trigger: 'dir', failOnError: true }] },
+      },
+    ]);
+    const minimal = render(devPod('api', { sync: [{ localPath: '/p', containerPath: '.', excludePaths: [], downloadExcludePaths: [], uploadExcludePaths: [], disableDownload: false, disableUpload: false, file: true }] }));
+    expect(minimal.sync).toEqual([{ localPath: '.', containerPath: '.', file: true }]);
+    expect(minimal.reversePorts).toBeUndefined();
+  });
+
+  it('from devspace.yaml (v2beta1 and v1beta9) through the loader to DevSessions the CRD accepts', async () => {
+    const [sessionCrd] = generateCrds() as [CustomResourceDefinition];
+    const crd = compileCrdSchema(sessionCrd);
+    const files = {
+      '/w/v2/devspace.yaml': [
+        'version: v2beta1',
+        'dev:',
+        '  api:',
+        '    labelSelector: {app: api}',
+        '    reversePorts: [{port: "9229"}]',
+        '    sync:',
+        '    - path: ./src:/app',
+        '      excludeFile: .gitignore',
+        '      initialSyncCompareBy: size',
+        '      startContainer: true',
+        '      onUpload: {restartContainer: true, exec: [{command: npm i, onChange: [package.json]}], execRemote: {onBatch: {command: kill, args: ["-HUP", "1"]}}}',
+        '',
+      ].join('\n'),
+      '/w/v2/src/.gitignore': 'node_modules/\n/dist\n',
+      '/w/v1/devspace.yaml': [
+        'version: v1beta9',
+        'dev:',
+        '  ports: [{labelSelector: {app: api}, reverseForward: [{port: 9229}]}]',
+        '  sync:',
+        '  - labelSelector: {app: api}',
+        '    containerPath: /app',
+        '    onUpload: {execRemote: {command: ./hook.sh, args: ["{}"]}}',
+        '    onDownload: {execLocal: {onBatch: {command: make}}}',
+        '',
+      ].join('\n'),
+    };
+    for (const configPath of ['/w/v2/devspace.yaml', '/w/v1/devspace.yaml']) {
+      const p = await loadProject({ configPath, fs: memFileReader(files), env: {} });
+      const s = renderProject(p, options()).sessions[0]!;
+      expect({ configPath, crd: crd(s), rules: validateDevSession(s) }).toEqual({ configPath, crd: [], rules: [] });
+      const pod = s.spec.dev!.pods![0]!;
+      expect(pod.reversePorts).toEqual([{ localPort: 9229, remotePort: 9229 }]);
+      if (configPath.includes('v2')) {
+        expect(pod.sync![0]).toMatchObject({ localPath: './src', containerPath: '/app', excludePaths: ['node_modules/', '/dist'], initialSyncCompareBy: 'size', startContainer: true });
+        expect(pod.sync![0]!.onUpload!.exec).toEqual([
+          { command: 'npm i', shell: true, onChange: ['package.json'] },
+          { command: 'kill', args: ['-HUP', '1'], failOnError: true },
+        ]);
+      } else {
+        expect(pod.sync![0]!.onUpload!.exec).toEqual([
+          { command: './hook.sh', args: ['{}'], trigger: 'file', failOnError: true },
+          { command: './hook.sh', args: ['{}'], trigger: 'dir', failOnError: true },
+        ]);
+        expect(pod.sync![0]!.onDownload).toEqual({ exec: [{ command: 'make', where: 'local', failOnError: true }] });
+      }
+    }
+  });
+});
+
 describe('rendered objects are accepted by the generated CRDs', () => {
   const [sessionCrd, buildCrd] = generateCrds() as [CustomResourceDefinition, CustomResourceDefinition];
   const crdSession = compileCrdSchema(sessionCrd);
@@ -416,6 +584,7 @@ describe('rendered objects are accepted by the generated CRDs', () => {
             resources: { requests: { memory: '1Gi' } },
             ports: [{ localPort: 1, remotePort: 65535, bindAddress: '0.0.0.0' }],
             reversePorts: [{ localPort: 9229, remotePort: 9229 }],
+            sync: [richSync()],
             terminal: { enabled: true, command: ['bash'] },
             logs: { enabled: true, lastLines: 10 },
           }),
@@ -443,6 +612,18 @@ describe('rendered objects are accepted by the generated CRDs', () => {
     const s = renderProject(everything(), options()).sessions[1]!;
     s.spec.dev!.pods![0]!.ports![0]!.localPort = 0;
     expect(crdSession(s).map((i) => i.path)).toEqual(['spec.dev.pods[0].ports[0].localPort']);
+  });
+
+  it('sync bounds are in the CRD: too many patterns, an unknown strategy, a bad status entry', () => {
+    const s = renderProject(everything(), options()).sessions[1]!;
+    const sync = s.spec.dev!.pods![0]!.sync![0]!;
+    sync.excludePaths = Array.from({ length: 1001 }, (_, i) => `p${i}`);
+    (sync as { initialSync: string }).initialSync = 'newest';
+    s.status = { syncPaths: [{ devPod: 'api', localPath: './web', containerPath: '/app', state: 'watching', progress: 101 }] };
+    const bad = ['spec.dev.pods[0].sync[0].excludePaths', 'spec.dev.pods[0].sync[0].initialSync', 'status.syncPaths[0].progress'];
+    expect(crdSession(s).map((i) => i.path).sort()).toEqual(bad);
+    // The agent's own check (Ajv on the TypeBox schema) says the same before it applies.
+    expect([...new Set(validateDevSession(s).map((i) => i.path))].sort()).toEqual(bad);
   });
 });
 

@@ -36,7 +36,9 @@ import {
   type SessionDependency,
   type SessionDeployment,
   type SessionImage,
+  type SyncCommandConfig,
   type SyncConfig,
+  type SyncExec,
   type SyncPath,
 } from '@dsa/api';
 
@@ -52,10 +54,43 @@ export interface RenderProjectOptions {
   uploadDigests: Record<string, string> | 'placeholder';
   /** Reads a manifest or values file (absolute path). */
   inlineFiles: (absPath: string) => string;
-  /** Packs a local chart folder into a base64 .tgz. */
-  packChart: (absDir: string) => string;
-  /** `kustomize build` of a folder; without it, kustomize deployments are skipped with a warning. */
-  kustomizeBuild?: (absDir: string) => string;
+  /** Packs a local chart folder into a base64 .tgz (a packed chart file: its bytes, base64). */
+  packChart: (absPath: string) => string;
+  /**
+   * The rendered YAML of a kustomization (`kustomize build <dir> <args…>`, run before rendering: the
+   * renderer is synchronous); without it, kustomize deployments are skipped with a warning.
+   */
+  kustomizeBuild?: (k: KustomizeRequest) => string;
+  /**
+   * Tags known before any build for images the agent builds itself with a custom command (content
+   * addressed, agent/src/build): keys as uploadDigests. Missing → only the user's tags.
+   */
+  prebuiltTags?: Record<string, string>;
+}
+
+/** One kustomization to render, as a kubectl deployment asks for it. */
+export interface KustomizeRequest {
+  dir: string;
+  args: string[];
+  /** `kustomizeBinaryPath`, if set. */
+  binary?: string;
+}
+
+/** Every kustomization the project's deployments (and its loaded dependencies') render. Pure. */
+export function kustomizeRequests(project: ProjectConfig, namespace: string): KustomizeRequest[] {
+  const out: KustomizeRequest[] = [];
+  for (const plan of planSessions(project, namespace).sessions) {
+    for (const d of plan.project.deployments) {
+      if (d.kind !== 'kubectl' || !d.kustomize) continue;
+      for (const dir of d.manifests) out.push({ dir, args: d.kustomizeArgs ?? [], ...(d.kustomizeBinaryPath ? { binary: d.kustomizeBinaryPath } : {}) });
+    }
+  }
+  return out;
+}
+
+/** A stable key for a kustomize request (the same folder with other args renders differently). */
+export function kustomizeKey(k: KustomizeRequest): string {
+  return JSON.stringify([k.dir, k.args, k.binary ?? '']);
 }
 
 export interface RenderProjectResult {
@@ -63,6 +98,34 @@ export interface RenderProjectResult {
   sessions: DevSession[];
   imageBuilds: ImageBuild[];
   warnings: ConfigWarning[];
+  /**
+   * The Secrets holding secret-typed variables (a project loaded with `secretVars: 'placeholder'`), one per
+   * session that uses any, named in its spec.secretVars: to apply BEFORE the sessions (docs/api/v1alpha1.md).
+   */
+  secrets: SecretVarsSecret[];
+}
+
+/** A v1 Secret as the agent applies it (plain object, stringData). */
+export interface SecretVarsSecret {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  type: 'Opaque';
+  stringData: Record<string, string>;
+}
+
+/** The Secret a session's secret variables live in. */
+export const secretVarsSecretName = (session: string): string => shortenName(`${session}-secret-vars`);
+
+/** The Secret for a session's secret variables (values as loaded). Pure. */
+export function secretVarsSecret(session: DevSession, values: Record<string, string>): SecretVarsSecret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secretVarsSecretName(session.metadata.name), namespace: session.metadata.namespace ?? 'default', labels: { [LABELS.managedBy]: MANAGED_BY, [LABELS.session]: shortenName(session.metadata.name) } },
+    type: 'Opaque',
+    stringData: { ...values },
+  };
 }
 
 export type RenderErrorCode = 'MissingUploadDigest' | 'InvalidValuesFile';
@@ -262,8 +325,17 @@ class SessionRenderer {
         deployments,
         dev,
         dependencies: this.plan.dependencies,
+        // Secret-typed variables: the spec carries placeholders; the values go into this Secret (never the spec).
+        ...(project.secretVars && Object.keys(project.secretVars).length
+          ? { secretVars: { secretName: secretVarsSecretName(name), names: Object.keys(project.secretVars).sort() } }
+          : {}),
       },
     };
+  }
+
+  private prebuiltTag(imageName: string, specName: string): string | undefined {
+    const t = this.opts.prebuiltTags;
+    return t?.[`${this.plan.name}/${specName}`] ?? t?.[`${this.plan.name}/${imageName}`] ?? (this.isRoot ? t?.[imageName] : undefined);
   }
 
   private digestFor(imageName: string, specName: string): string {
@@ -279,13 +351,17 @@ class SessionRenderer {
   private image(img: ImageConfig): SessionImage {
     const name = this.images.assign(img.name);
     const p = `images.${img.name}`;
-    const skip = img.disabled || this.plan.skipBuild;
-    if (img.requestedEngine !== 'kaniko' && !skip) this.warn(`${p}.build`, `${img.requestedEngine} build: dsa builds in the cluster with kaniko`);
-    if (img.custom) this.warn(`${p}.build.custom`, `custom build command "${img.custom.command}" is not run; the image is built with kaniko`);
+    // A custom command runs on the developer's machine (agent/src/build): the operator only references its
+    // result. Docker images render as their in-cluster fallback; `dsa deploy` replaces them once built locally.
+    const custom = img.requestedEngine === 'custom' && img.custom !== undefined;
+    const skip = img.disabled || this.plan.skipBuild || custom;
+    const inCluster = img.requestedEngine === 'kaniko' || img.requestedEngine === 'buildkit';
+    if (img.requestedEngine === 'buildkit' && !skip) this.warn(`${p}.build`, 'buildkit build: dsa builds in the cluster with kaniko');
     if (nonEmpty(img.appendDockerfileInstructions)) this.warn(`${p}.appendDockerfileInstructions`, 'not supported; ignored');
-    if (img.network !== undefined) this.warn(`${p}.network`, 'build network is not configurable for in-cluster builds; ignored');
-    if (img.skipPush) this.warn(`${p}.skipPush`, 'in-cluster builds always push to the registry');
-    const tags = img.tags.filter((t) => {
+    if (img.network !== undefined && inCluster) this.warn(`${p}.network`, 'build network is not configurable for in-cluster builds; ignored');
+    if (img.skipPush && inCluster) this.warn(`${p}.skipPush`, 'in-cluster builds always push to the registry');
+    const prebuilt = custom && !img.disabled && !this.plan.skipBuild ? this.prebuiltTag(img.name, name) : undefined;
+    const tags = [...(prebuilt ? [prebuilt] : []), ...img.tags].filter((t) => {
       const ok = new RegExp(DOCKER_TAG).test(t);
       if (!ok) this.warn(`${p}.tags`, `"${t}" is not a valid image tag; ignored`);
       return ok;
@@ -323,7 +399,6 @@ class SessionRenderer {
   private kubectl(d: KubectlDeploymentConfig): string[] | undefined {
     const p = `deployments.${d.name}`;
     if (nonEmpty(d.applyArgs)) this.warn(`${p}.kubectl.applyArgs`, 'ignored: the operator applies with server-side apply');
-    if (nonEmpty(d.kustomizeArgs)) this.warn(`${p}.kubectl.kustomizeArgs`, 'ignored');
     const manifests: string[] = [];
     for (const file of d.manifests) {
       if (d.kustomize) {
@@ -331,7 +406,9 @@ class SessionRenderer {
           this.warn(`${p}.kubectl.kustomize`, 'kustomize is not available to pre-render this deployment; it is skipped');
           return undefined;
         }
-        manifests.push(this.opts.kustomizeBuild(file));
+        // Rendered here, on the developer's machine: a kustomization may reach files outside its
+        // folder (bases, patches) that the operator could not see.
+        manifests.push(this.opts.kustomizeBuild({ dir: file, args: d.kustomizeArgs ?? [], ...(d.kustomizeBinaryPath ? { binary: d.kustomizeBinaryPath } : {}) }));
       } else {
         manifests.push(this.opts.inlineFiles(file));
       }
@@ -412,28 +489,50 @@ class SessionRenderer {
       resources: pod.resources,
       ports: nonEmpty(pod.ports.map((m) => compact(m))),
       reversePorts: nonEmpty(pod.reversePorts.map((m) => compact(m))),
-      sync: nonEmpty(pod.sync.map((s, i) => this.sync(s, `${p}.sync[${i}]`))),
+      sync: nonEmpty(pod.sync.map((s) => this.sync(s))),
       terminal: pod.terminal,
       logs: pod.logs,
     });
   }
 
-  private sync(s: SyncConfig, p: string): SyncPath {
-    if (s.bandwidthLimits !== undefined) this.warn(`${p}.bandwidthLimits`, 'ignored');
+  private sync(s: SyncConfig): SyncPath {
+    const exec = (list: SyncCommandConfig[] | undefined): SyncExec[] | undefined =>
+      nonEmpty(
+        list?.map((c) =>
+          compact<SyncExec>({
+            name: c.name,
+            command: c.command,
+            args: c.shell ? undefined : nonEmpty(c.args),
+            shell: c.shell || undefined,
+            where: c.where === 'local' ? 'local' : undefined,
+            trigger: c.trigger === 'batch' ? undefined : c.trigger,
+            onChange: nonEmpty(c.onChange),
+            once: c.once || undefined,
+            failOnError: c.failOnError || undefined,
+          }),
+        ),
+      );
     return compact<SyncPath>({
+      name: s.name,
       localPath: relativePath(this.plan.project.dir, s.localPath),
       containerPath: s.containerPath,
+      file: s.file || undefined,
       excludePaths: nonEmpty(s.excludePaths),
       downloadExcludePaths: nonEmpty(s.downloadExcludePaths),
       uploadExcludePaths: nonEmpty(s.uploadExcludePaths),
       initialSync: s.initialSync,
+      initialSyncCompareBy: s.initialSyncCompareBy,
       waitInitialSync: s.waitInitialSync,
       disableDownload: s.disableDownload || undefined,
       disableUpload: s.disableUpload || undefined,
+      startContainer: s.startContainer,
       polling: s.polling,
-      onUpload: s.onUpload
-        ? compact({ restartContainer: s.onUpload.restartContainer, exec: s.onUpload.exec?.map((e) => compact({ command: e.command, args: nonEmpty(e.args) })) })
-        : undefined,
+      throttleChangeDetection: s.throttleChangeDetection,
+      noWatch: s.noWatch,
+      printLogs: s.printLogs,
+      bandwidthLimits: s.bandwidthLimits ? compactOrUndefined(s.bandwidthLimits) : undefined,
+      onUpload: s.onUpload ? compactOrUndefined({ restartContainer: s.onUpload.restartContainer, exec: exec(s.onUpload.exec) }) : undefined,
+      onDownload: s.onDownload ? compactOrUndefined({ exec: exec(s.onDownload.exec) }) : undefined,
     });
   }
 
@@ -454,12 +553,15 @@ export function renderProject(project: ProjectConfig, opts: RenderProjectOptions
   const warnings = [...planned.warnings];
   const sessions: DevSession[] = [];
   const root = planned.sessions[planned.sessions.length - 1];
+  const secrets: SecretVarsSecret[] = [];
   for (const plan of planned.sessions) {
     const r = new SessionRenderer(plan, opts, plan === root);
-    sessions.push(r.render());
+    const session = r.render();
+    sessions.push(session);
+    if (session.spec.secretVars && plan.project.secretVars) secrets.push(secretVarsSecret(session, plan.project.secretVars));
     warnings.push(...r.warnings);
   }
-  return { sessions, imageBuilds: sessions.flatMap((s) => desiredImageBuilds(s)), warnings };
+  return { sessions, imageBuilds: sessions.flatMap((s) => desiredImageBuilds(s)), warnings, secrets };
 }
 
 /** Multi-document YAML, in the given order (`kubectl apply -f -` ready). */

@@ -1,7 +1,7 @@
 // In-memory SessionKube for the session and dev-loop unit tests (not a test file itself).
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, type DevSession, type ImageBuild } from '@dsa/api';
-import type { AgentStatus, SessionKube, SessionRef } from './kube.js';
+import type { AgentStatus, SessionKube, SessionRef, SessionWatchOptions } from './kube.js';
 
 const key = (r: SessionRef) => `${r.namespace}/${r.name}`;
 
@@ -42,6 +42,51 @@ export class FakeKube implements SessionKube {
     if (next) this.sessions.set(key(ref), next);
     else this.sessions.delete(key(ref));
     return next ? structuredClone(next) : undefined;
+  }
+  /** Open watches; `push` and `remove` feed them. */
+  watchers: Array<{ ref: SessionRef; opts: SessionWatchOptions; end: (err?: unknown) => void }> = [];
+  /** Thrown by every watchSession call while set (a watch the user may not open, a broken apiserver). */
+  watchError?: unknown;
+  /** The resourceVersion each watch started from, in order. */
+  watchFrom: Array<string | undefined> = [];
+  private rv = 100;
+  async watchSession(ref: SessionRef, opts: SessionWatchOptions) {
+    this.watchFrom.push(opts.resourceVersion);
+    if (this.watchError) throw this.watchError;
+    if (opts.signal.aborted) return;
+    await new Promise<void>((resolve, reject) => {
+      const w = {
+        ref,
+        opts,
+        end: (err?: unknown) => {
+          this.watchers = this.watchers.filter((x) => x !== w);
+          opts.signal.removeEventListener('abort', onAbort);
+          if (err === undefined) resolve();
+          else reject(err);
+        },
+      };
+      const onAbort = () => w.end();
+      opts.signal.addEventListener('abort', onAbort, { once: true });
+      this.watchers.push(w);
+    });
+  }
+  /** Store a new version of a session (a fresh resourceVersion) and tell the watches. */
+  push(s: DevSession): DevSession {
+    const stored = structuredClone(s);
+    stored.metadata.resourceVersion = String(++this.rv);
+    this.sessions.set(key({ namespace: stored.metadata.namespace!, name: stored.metadata.name }), stored);
+    for (const w of [...this.watchers]) if (key(w.ref) === key({ namespace: stored.metadata.namespace!, name: stored.metadata.name })) w.opts.onEvent('MODIFIED', structuredClone(stored));
+    return stored;
+  }
+  /** Delete a session outright and tell the watches. */
+  remove(ref: SessionRef): void {
+    const s = this.sessions.get(key(ref));
+    this.sessions.delete(key(ref));
+    for (const w of [...this.watchers]) if (key(w.ref) === key(ref) && s) w.opts.onEvent('DELETED', structuredClone(s));
+  }
+  /** End every open watch, as the apiserver does after timeoutSeconds (or with an error). */
+  endWatches(err?: unknown): void {
+    for (const w of [...this.watchers]) w.end(err);
   }
   async setKeepDeployments(ref: SessionRef, keep: boolean) {
     this.calls.push(`keep ${key(ref)} ${keep}`);

@@ -2,8 +2,9 @@
 // (apply order, waits, deletion) is unit-tested with an in-memory fake instead of module mocks.
 // client-node is imported lazily: it costs a few hundred milliseconds to load.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { AGENT_FIELD_MANAGER, ANNOTATIONS, API_VERSION, DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type ImageBuild } from '@dsa/api';
+import { AGENT_FIELD_MANAGER, ANNOTATIONS, API_VERSION, DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type ImageBuild, type SyncPathStatus } from '@dsa/api';
 import { ClusterError } from '../errors.js';
+import { watchCollection } from '../kube/watch.js';
 
 export interface SessionRef {
   namespace: string;
@@ -16,6 +17,12 @@ export interface SessionKube {
   /** Server-side apply as `dsa-agent` with force; returns the object as stored. */
   applySession(session: DevSession): Promise<DevSession>;
   getSession(ref: SessionRef): Promise<DevSession | undefined>;
+  /**
+   * Watch one session from `resourceVersion`. Resolves when the server ends the watch (after about
+   * timeoutSeconds) or the signal aborts; rejects with a WatchError (statusCode 410: the version is
+   * too old, start again from a fresh GET).
+   */
+  watchSession(ref: SessionRef, opts: SessionWatchOptions): Promise<void>;
   /** Merge-patch spec.keepDeployments (before `down --keep-deployments`). */
   setKeepDeployments(ref: SessionRef, keep: boolean): Promise<void>;
   /** False when it did not exist. */
@@ -36,11 +43,24 @@ export interface SessionKube {
   applyAgentStatus(ref: SessionRef, status: AgentStatus | undefined): Promise<void>;
 }
 
+export interface SessionWatchOptions {
+  /** Where to start; undefined: the current state arrives as ADDED first. */
+  resourceVersion?: string;
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  onEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK', session: DevSession): void;
+}
+
 /** What `kubectl get devsessions` shows about the developer's agent. */
 export interface AgentStatus {
+  /** The SYNC printer column. */
   sync: string;
   agentHeartbeatTime: string;
+  /** Per sync path state, reported by the sync service. */
+  syncPaths?: SyncPathStatus[];
 }
+
+export type { SyncPathStatus };
 
 export const statusCode = (e: unknown): number | undefined => {
   const code = (e as { code?: unknown; statusCode?: unknown })?.code ?? (e as { statusCode?: unknown })?.statusCode;
@@ -130,6 +150,22 @@ export async function createSessionKube(kc: KubeConfig): Promise<SessionKube> {
       )) as DevSession;
     },
     getSession: (ref) => orUndefined(custom.getNamespacedCustomObject(sessionPath(ref)) as Promise<DevSession>),
+    watchSession: (ref, opts) =>
+      watchCollection(kc, {
+        path: `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ref.namespace)}/${DEVSESSION.plural}`,
+        query: {
+          fieldSelector: `metadata.name=${ref.name}`,
+          resourceVersion: opts.resourceVersion,
+          timeoutSeconds: String(opts.timeoutSeconds),
+          allowWatchBookmarks: 'true',
+        },
+        signal: opts.signal,
+        // The server ends the watch after timeoutSeconds; only a stalled connection lives longer.
+        maxDurationMs: (opts.timeoutSeconds + 15) * 1000,
+        onEvent: (e) => {
+          if (e.type !== 'ERROR') opts.onEvent(e.type, e.object as DevSession);
+        },
+      }),
     async applyAgentStatus(ref, status) {
       await custom.patchNamespacedCustomObjectStatus(
         {

@@ -92,7 +92,7 @@ export interface RunUploadsOptions {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-export function humanBytes(n: number): string {
+function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -135,7 +135,7 @@ async function awaitSlot(deps: UploadDeps, job: UploadJob, opts: RunUploadsOptio
 }
 
 /** Wait for the upload slot of one job (or "nothing to upload"). */
-export function waitForSlot(deps: UploadDeps, job: UploadJob, opts: RunUploadsOptions): Promise<UploadSlot> {
+function waitForSlot(deps: UploadDeps, job: UploadJob, opts: RunUploadsOptions): Promise<UploadSlot> {
   return awaitSlot(deps, job, opts, expectation(job, opts), false, 'to be ready for the upload');
 }
 

@@ -102,4 +102,55 @@ describe('waitForSession', () => {
     const t = fakeTime();
     await expect(waitForSession(kube, ref, { generation: 1, timeoutMs: 60_000, signal: new AbortController().signal, sleep: t.sleep, now: t.now })).rejects.toThrow('DevSession dev/web was deleted while waiting for it');
   });
+
+  it('never silent: an unchanged line is repeated every reminderMs with the time so far', async () => {
+    const kube = new FakeKube();
+    kube.onGetSession = () => at(1, { observedGeneration: 1, phase: 'Deploying', deploymentsReady: '0/1', deployments: [{ name: 'api', ready: false, message: 'rolling out' }] });
+    const lines: string[] = [];
+    const t = fakeTime();
+    await waitForSession(kube, ref, { generation: 1, timeoutMs: 70_000, signal: new AbortController().signal, onProgress: (l) => lines.push(l), sleep: t.sleep, now: t.now }).catch(() => undefined);
+    expect(lines).toEqual(['deploying… 0/1 deployments ready; api: rolling out', 'still deploying… 0/1 deployments ready; api: rolling out (30s so far)', 'still deploying… 0/1 deployments ready; api: rolling out (1m00s so far)']);
+  });
+
+  it('an inspector adds what is awaited, can end the wait, and its own failures are only debug lines', async () => {
+    const kube = new FakeKube();
+    kube.onGetSession = () => at(1, { observedGeneration: 1, phase: 'Deploying', deploymentsReady: '0/1' });
+    const t = fakeTime();
+    const lines: string[] = [];
+    const debug: string[] = [];
+    let n = 0;
+    const err = await waitForSession(kube, ref, {
+      generation: 1,
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+      onProgress: (l) => lines.push(l),
+      onDebug: (l) => debug.push(l),
+      sleep: t.sleep,
+      now: t.now,
+      inspect: async () => {
+        n++;
+        if (n === 1) throw new Error('pods is forbidden');
+        if (n === 2) return { detail: 'pod api-1/app: ContainerCreating' };
+        return { fail: new RuntimeError('the rollout cannot succeed') };
+      },
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('the rollout cannot succeed');
+    expect(debug).toEqual(['inspecting the rollout: pods is forbidden']);
+    expect(lines).toEqual(['deploying… 0/1 deployments ready', 'deploying… 0/1 deployments ready (pod api-1/app: ContainerCreating)']);
+  });
+
+  it('settle (-d): Ready counts only after minMs and once the inspector says the rollout is done', async () => {
+    const kube = new FakeKube();
+    kube.onGetSession = () => at(1, { observedGeneration: 1, phase: 'Ready', deploymentsReady: '1/1', conditions: [cond('Ready', 'True', 1)] });
+    const t = fakeTime();
+    let settledAt = 4_000;
+    const s = await waitForSession(kube, ref, { generation: 1, timeoutMs: 60_000, signal: new AbortController().signal, sleep: t.sleep, now: t.now, settle: { minMs: 3_000 }, inspect: async () => ({ settled: t.now() >= settledAt }) });
+    expect(s.status?.phase).toBe('Ready');
+    // Inspected every 2 s: at 4 s it says done.
+    expect(t.now()).toBe(4_000);
+    settledAt = 0;
+    const t2 = fakeTime();
+    await waitForSession(kube, ref, { generation: 1, timeoutMs: 60_000, signal: new AbortController().signal, sleep: t2.sleep, now: t2.now, settle: { minMs: 3_000 }, inspect: async () => ({ settled: true }) });
+    expect(t2.now()).toBe(3_000);
+  });
 });

@@ -1,6 +1,13 @@
 // Wait for a DevSession to become Ready for the spec we applied, printing a progress line on stderr
-// whenever what the operator reports changes. Polls every second: a GET cannot stall silently the way
-// a client-node 1.x watch can, and one small GET a second is nothing for the apiserver.
+// whenever what the operator reports changes (and a reminder when it has not changed for a while: the
+// wait is never silent). Polls every second: a GET cannot stall silently the way a client-node 1.x
+// watch can, and one small GET a second is nothing for the apiserver.
+//
+// An inspector (the deploy's fail-fast, analyze/rollout.ts) looks behind the session every few
+// seconds: it adds what the rollout waits for to the progress line, and ends the wait as soon as the
+// rollout cannot succeed without a change. With -d the session's Ready may be the previous pass's
+// (an annotation does not bump the generation): `settle` then also waits until the inspector reports
+// the rollouts behind it complete.
 import { ConditionType, SessionPhase, type DevSession } from '@dsa/api';
 import { ClusterError, InterruptedError, RuntimeError } from '../errors.js';
 import { formatDuration } from './duration.js';
@@ -72,6 +79,16 @@ export function evaluateSession(s: DevSession, generation: number): Verdict {
   return { kind: 'progress', line: progressLine(s) };
 }
 
+/** What an inspector found behind the session. */
+export interface Inspection {
+  /** Stop waiting with this error: the rollout cannot succeed without a change. */
+  fail?: unknown;
+  /** What is being waited for, appended to the progress line (`pod api-7f9c/app: ContainerCreating`). */
+  detail?: string;
+  /** The rollouts behind the session are complete (for `settle`). */
+  settled?: boolean;
+}
+
 export interface WaitOptions {
   /** metadata.generation of the applied object. */
   generation: number;
@@ -82,22 +99,68 @@ export interface WaitOptions {
   signal: AbortSignal;
   /** Called with each new progress line. */
   onProgress?: (line: string) => void;
+  /** Looks behind the session while it is not ready; its errors are logged through onDebug, never fatal. */
+  inspect?: (s: DevSession) => Promise<Inspection>;
+  /** How often the inspector runs (default every 2 s). */
+  inspectEveryMs?: number;
+  /**
+   * -d: Ready counts only after `minMs` since the wait started and once the inspector reports the
+   * rollouts settled (the session's Ready may still be the previous pass's).
+   */
+  settle?: { minMs: number };
+  /** Repeat the last progress line when it has not changed for this long (default 30 s). */
+  reminderMs?: number;
+  /** Every read of the session, before it is judged (the deploy fires hook events from it). */
+  onSession?: (s: DevSession) => Promise<void>;
+  onDebug?: (line: string) => void;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
 }
 
-/** Resolves with the Ready session; throws RuntimeError (stalled, timeout) or ClusterError (no operator). */
+/** The session stalled (Stalled=True): the operator will not get further without a change of the spec. */
+export class SessionFailedError extends RuntimeError {
+  constructor(
+    readonly session: DevSession,
+    message: string,
+  ) {
+    super(`DevSession ${session.metadata.name} failed: ${message}`);
+  }
+}
+
+/** Resolves with the Ready session; throws SessionFailedError (stalled), RuntimeError (timeout, an inspector's verdict) or ClusterError (no operator). */
 export async function waitForSession(kube: Pick<SessionKube, 'getSession'>, ref: SessionRef, opts: WaitOptions): Promise<DevSession> {
   const sleep = opts.sleep ?? abortableSleep;
   const now = opts.now ?? Date.now;
   const start = now();
   const noOperatorMs = opts.noOperatorMs ?? 30_000;
+  const inspectEveryMs = opts.inspectEveryMs ?? 2_000;
+  const reminderMs = opts.reminderMs ?? 30_000;
   let last = '';
+  let lastSaid = start;
   let staleWarned = false;
+  let lastInspect = -Infinity;
+  let inspection: Inspection = {};
   const say = (line: string) => {
+    const t = now();
     if (line !== last) opts.onProgress?.(line);
+    else if (t - lastSaid >= reminderMs) opts.onProgress?.(`still ${line.replace(/…$/, '')} (${formatDuration(t - start)} so far)`);
+    else return;
     last = line;
+    lastSaid = t;
   };
+  const inspect = async (s: DevSession, force = false): Promise<Inspection> => {
+    if (!opts.inspect || (!force && now() - lastInspect < inspectEveryMs)) return inspection;
+    lastInspect = now();
+    try {
+      inspection = await opts.inspect(s);
+    } catch (e) {
+      opts.onDebug?.(`inspecting the rollout: ${(e as Error)?.message ?? String(e)}`);
+      inspection = {};
+    }
+    if (inspection.fail !== undefined) throw inspection.fail;
+    return inspection;
+  };
+  const withDetail = (line: string, i: Inspection) => (i.detail ? `${line} (${i.detail})` : line);
   for (;;) {
     if (opts.signal.aborted) throw new InterruptedError();
     let s: DevSession | undefined;
@@ -108,17 +171,29 @@ export async function waitForSession(kube: Pick<SessionKube, 'getSession'>, ref:
     }
     if (!s) throw new RuntimeError(`DevSession ${showRef(ref)} was deleted while waiting for it`);
     if (s.metadata.deletionTimestamp) throw new RuntimeError(`DevSession ${showRef(ref)} is being deleted (dsa down?)`);
+    await opts.onSession?.(s);
     const v = evaluateSession(s, opts.generation);
     const elapsed = now() - start;
     switch (v.kind) {
-      case 'ready':
-        say(v.line);
-        return s;
+      case 'ready': {
+        if (!opts.settle) {
+          say(v.line);
+          return s;
+        }
+        const i = await inspect(s);
+        // An inspector that could not look (no permission to list pods) does not hold the deploy forever.
+        if (elapsed >= opts.settle.minMs && i.settled !== false) {
+          say(v.line);
+          return s;
+        }
+        say(withDetail('ready; waiting for the rollout this deploy asked for…', i));
+        break;
+      }
       case 'failed':
         say(`failed: ${v.message}`);
-        throw new RuntimeError(`DevSession ${ref.name} failed: ${v.message}`);
+        throw new SessionFailedError(s, v.message);
       case 'progress':
-        say(v.line);
+        say(withDetail(v.line, await inspect(s)));
         break;
       case 'unobserved':
         if (!v.seen && elapsed >= noOperatorMs) throw new ClusterError(NO_OPERATOR_MESSAGE);
@@ -131,7 +206,7 @@ export async function waitForSession(kube: Pick<SessionKube, 'getSession'>, ref:
     }
     if (elapsed >= opts.timeoutMs) {
       throw new RuntimeError(`timed out after ${formatDuration(opts.timeoutMs)} waiting for DevSession ${ref.name} to be ready (last: ${last})`, {
-        hint: 'raise --timeout, or see `kubectl describe devsession`',
+        hint: 'raise --timeout, or run dsa analyze',
       });
     }
     await sleep(opts.pollMs ?? 1000, opts.signal);

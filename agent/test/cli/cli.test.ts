@@ -76,6 +76,8 @@ describe('dsa CLI (spawned)', () => {
       usage(['render', '--var', 'NOEQUALS'], /--var <KEY=VALUE>.*NOEQUALS.*expected KEY=VALUE/),
       usage(['render', '-o', 'xml'], /Allowed choices are table, json, yaml/),
       usage(['render', '--kubeconfig', '/nonexistent/kubeconfig'], /^dsa render: --kubeconfig \/nonexistent\/kubeconfig: no such file$/m),
+      // DevSpace: "Flags --skip-build & --force-build cannot be used together".
+      usage(['deploy', '-b', '--skip-build'], /option '--skip-build' cannot be used with option '-b, --force-build'/),
     ]);
   }, 120_000);
 
@@ -83,13 +85,14 @@ describe('dsa CLI (spawned)', () => {
     const config = new URL('../../../examples/node-kubectl/devspace.yaml', import.meta.url).pathname;
     const noCluster = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: '/nonexistent-home' };
     await runCases(
-      ['up', 'deploy', 'enter', 'logs', 'down', 'purge'].map(
-        (cmd): Case => ({
-          args: cmd === 'enter' ? [cmd, '--config', config, '--', 'ls', '-la'] : [cmd, '--config', config],
+      ['up', 'deploy', 'enter', 'logs', 'down', 'purge', 'up --exit-after-deploy', 'up -t', 'deploy -d --build-sequential'].map(
+        (line): Case => ({
+          args: line === 'enter' ? [line, '--config', config, '--', 'ls', '-la'] : [...line.split(' '), '--config', config],
           env: noCluster,
           check: (r) => {
             expect(r.code).toBe(1);
             expect(r.stdout).toBe('');
+            const cmd = line.split(' ')[0]!;
             const name = cmd === 'purge' ? 'down' : cmd;
             expect(r.stderr).toMatch(new RegExp(`^dsa ${name}: no cluster configured: [^\\n]+\\n$`));
           },
@@ -98,14 +101,14 @@ describe('dsa CLI (spawned)', () => {
     );
   }, 120_000);
 
-  it('the one command still to come (analyze) says so in one line, exit 1', async () => {
+  it('analyze without a cluster (and without a devspace.yaml: it needs only a namespace) says so in one line, exit 1', async () => {
     await runCases([
       {
         args: ['analyze'],
         check: (r) => {
           expect(r.code).toBe(1);
           expect(r.stdout).toBe('');
-          expect(r.stderr).toBe('dsa analyze: not implemented yet (coming in the dev-loop issue)\n');
+          expect(r.stderr).toMatch(/^dsa analyze: no cluster configured: [^\n]*\n$/);
         },
       },
     ]);
@@ -125,7 +128,7 @@ describe('dsa CLI (spawned)', () => {
       env,
       check: (r) => {
         expect(r.code).toBe(1);
-        expect(r.stderr).toContain('not implemented');
+        expect(r.stderr).toContain('no cluster configured');
         expect(r.stderr + r.stdout).not.toMatch(ANSI);
       },
     });

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultServices } from '../../src/cli/services.js';
+import { defaultServices } from '../../src/project/project-services.js';
 import { run } from '../../src/main.js';
 import { StringWriter } from '../../src/output/writer.js';
 

@@ -8,13 +8,15 @@ import YAML from 'yaml';
 import type { ProjectConfig } from '@dsa/api';
 import { ConfigError } from '../../src/config/errors.js';
 import type { ContextIO } from '../../src/cli/context.js';
-import type { LoadProjectOptions, ProjectServices, RenderOptions, RenderResult } from '../../src/cli/services.js';
+import type { LoadProjectOptions, ProjectServices, RenderOptions, RenderResult } from '../../src/project/project-services.js';
 import { ClusterError } from '../../src/errors.js';
 import { run } from '../../src/main.js';
 import { StringWriter } from '../../src/output/writer.js';
 import { ANSI } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dsa-run-'));
+// The fake loader does not read it, but config discovery (cli/project-discovery.ts) must find a file.
+writeFileSync(join(tmp, 'devspace.yaml'), 'version: v2beta1\n');
 const home = join(tmp, 'home');
 
 function project(over: Partial<ProjectConfig> = {}): ProjectConfig {
@@ -281,9 +283,12 @@ describe('help and colour (in-process)', () => {
 });
 
 describe('stubs (in-process)', () => {
-  it.each([[['analyze', '--wait'], 'analyze']])('%j exits 1 with "dsa %s: not implemented yet"', async (argv, name) => {
-    const r = await dsa(argv);
-    expect(r).toMatchObject({ code: 1, stdout: '', stderr: `dsa ${name}: not implemented yet (coming in the dev-loop issue)\n` });
+  it('analyze --wait without a cluster exits 1 in one line; a bad --lines is a usage error', async () => {
+    const r = await dsa(['analyze', '--wait']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^dsa analyze: no cluster configured: [^\n]*\n$/);
+    expect((await dsa(['analyze', '--lines', 'many'])).code).toBe(2);
   });
 
   it('-p stays --profile after a subcommand (no clash with a container picker)', async () => {

@@ -80,6 +80,13 @@ describe('listContextEntries', () => {
     expect(await paths()).toEqual(['.dockerignore', 'Dockerfile', 'app.js', 'logs/keep.txt', 'sub', 'sub/b.tmp']);
   });
 
+  it("never includes dsa's own state folder (.dsa/ at the context root), so syncing does not change the tag", async () => {
+    await put('Dockerfile', 'FROM x');
+    await put('.dsa/sync/base.json', '{}');
+    await put('src/.dsa/kept.txt');
+    expect(await paths()).toEqual(['Dockerfile', 'src', 'src/.dsa', 'src/.dsa/kept.txt']);
+  });
+
   it('always includes the Dockerfile and .dockerignore even when ignored', async () => {
     await put('docker/Dockerfile.dev', 'FROM x');
     await put('.dockerignore', 'docker\n.dockerignore\n');

@@ -101,6 +101,9 @@ async function statEntry(contextDir: string, rel: string): Promise<ContextEntry 
   return undefined; // sockets, fifos, devices: never part of a build context
 }
 
+/** The project-local state folder of the agent (`<project>/.dsa/`), excluded from every build context. */
+export const DSA_STATE_DIR = '.dsa';
+
 /** The sorted, filtered entry list of a build context. */
 export async function listContextEntries(contextDir: string, dockerfilePath = 'Dockerfile'): Promise<ContextEntry[]> {
   const root = path.resolve(contextDir);
@@ -113,6 +116,9 @@ export async function listContextEntries(contextDir: string, dockerfilePath = 'D
     const names = await readdir(relDir ? path.join(root, ...relDir.split('/')) : root);
     for (const name of names) {
       const rel = relDir ? `${relDir}/${name}` : name;
+      // dsa's own state folder (sync base state, build records) is never build input: it changes on
+      // every `dsa up`, and would change every content-addressed tag with it (DevSpace skips .devspace/).
+      if (rel === DSA_STATE_DIR) continue;
       const excluded = isExcluded(rules, rel);
       const entry = excluded && !walkExcluded ? undefined : await statEntry(root, rel);
       if (!excluded && entry) entries.set(rel, entry);

@@ -6,7 +6,9 @@
 // (only so the exec request asks for stdin), pump the tar ourselves frame by frame, waiting for each
 // send to be flushed, close stdin with the v5 CLOSE frame, and only then wait for the V1Status that
 // carries the receiver's exit code.
-import { Exec, CustomObjectsApi, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+// client-node is imported where it is used: `dsa validate` and `render` load this module for its
+// digests and should not pay for client-node (a few hundred milliseconds).
+import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
 import { GROUP, IMAGEBUILD, VERSION } from '../constants.js';
 
@@ -116,7 +118,7 @@ export async function uploadContext(
   tar: AsyncIterable<Buffer | Uint8Array>,
   opts: UploadOptions = {},
 ): Promise<UploadResult> {
-  const exec: ExecLike = opts.exec ?? (new Exec(kc) as unknown as ExecLike);
+  const exec: ExecLike = opts.exec ?? (new (await import('@kubernetes/client-node')).Exec(kc) as unknown as ExecLike);
   const chunkSize = opts.chunkSize ?? 256 * 1024;
   const out = collector();
   const err = collector();
@@ -199,7 +201,7 @@ export interface WaitOptions {
  * timeout. The decision and the loop are slot.ts's, shared with `dsa deploy`; this only adds the GET.
  */
 export async function waitForUploadSlot(kc: KubeConfig, ref: { namespace: string; name: string }, opts: WaitOptions = {}): Promise<UploadSlot> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const api = kc.makeApiClient((await import('@kubernetes/client-node')).CustomObjectsApi);
   const get = async (): Promise<ImageBuildLike | undefined> => {
     try {
       return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural: IMAGEBUILD.plural, name: ref.name })) as ImageBuildLike;

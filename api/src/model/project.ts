@@ -38,6 +38,11 @@ export interface ProjectConfig {
   profiles: string[];
   /** Resolved variable values actually used while loading (secrets/password vars excluded). */
   vars: Record<string, string>;
+  /**
+   * Values of the secret-typed (DevSpace `password`) variables used, when loaded with `secretVars: 'placeholder'`:
+   * the config then carries `${dsa.secret.NAME}` where each value was (api/src/secret-vars.ts).
+   */
+  secretVars?: Record<string, string>;
   images: ImageConfig[];
   deployments: DeploymentConfig[];
   dev: DevConfig;
@@ -71,15 +76,48 @@ export interface ImageConfig {
   buildArgs: Record<string, string>;
   target?: string;
   network?: string;
-  /** The engine the config asked for. dsa always builds in-cluster with kaniko; others → warning. */
+  /**
+   * The engine the config asked for. `kaniko` (also images with no build section) builds in the
+   * cluster; `docker` and `custom` are built by the agent (agent/src/build); `buildkit` → kaniko, warned.
+   */
   requestedEngine: BuildEngine;
   kaniko: KanikoOptions;
   createPullSecret: boolean;
   skipPush: boolean;
   /** `build.disabled: true` (v1beta) — the image is never built, only referenced. */
   disabled: boolean;
-  /** v1beta `build.custom` / v2 `custom`: kept for `analyze`/warnings; not executed in-cluster. */
-  custom?: { command: string; args: string[] };
+  /** v1beta `build.docker` / v2 `docker`: built with the local Docker daemon, else kaniko. */
+  docker?: DockerBuildOptions;
+  /** v1beta `build.custom` / v2 `custom`: a local command builds (and pushes) the image. */
+  custom?: CustomBuildConfig;
+}
+
+export interface DockerBuildOptions {
+  /** No reachable Docker daemon is an error instead of a fallback to the in-cluster kaniko build. */
+  disableFallback: boolean;
+  /** Build with minikube's daemon when the kube context is `minikube` (DevSpace's default: true). */
+  preferMinikube: boolean;
+}
+
+export interface CustomBuildConfig {
+  /**
+   * The program, run with the assembled arguments; when there are none, a shell script (DevSpace 6's
+   * multi-line `command`). `${runtime.images.<name>[.image|.tag]}` is resolved when it runs.
+   */
+  command: string;
+  args: string[];
+  appendArgs: string[];
+  /** Put before each image argument, e.g. `--image`. */
+  imageFlag?: string;
+  /** Pass the tag alone instead of `image:tag`. */
+  imageTagOnly: boolean;
+  /**
+   * Whether the image argument is added between args and appendArgs: v1beta unless `skipImageArg`,
+   * v2beta1 only when `skipImageArg: false` is written (DevSpace 6's deprecated default).
+   */
+  imageArg: boolean;
+  /** Absolute globs: rebuild only when a matching file (or folder) changed. Empty: every time. */
+  onChange: string[];
 }
 
 export interface KanikoOptions {
@@ -112,13 +150,19 @@ interface DeploymentBase {
 
 export interface KubectlDeploymentConfig extends DeploymentBase {
   kind: 'kubectl';
-  /** Absolute paths of manifest files, or of kustomization folders when `kustomize` is true. Globs expanded. */
+  /**
+   * Absolute paths of manifest files, or of kustomization folders when `kustomize` is true. With file
+   * checks on, folders and globs are expanded as `kubectl -f` reads them (DevSpace passes them to it):
+   * a folder's *.yaml/*.yml/*.json files, not recursive, in byte order of their names.
+   */
   manifests: string[];
   /** v2beta1 `inlineManifest`: YAML text. */
   inlineManifest?: string;
   kustomize: boolean;
   applyArgs?: string[];
   kustomizeArgs?: string[];
+  /** v2beta1 `kustomizeBinaryPath` (absolute, or a name looked up on PATH). */
+  kustomizeBinaryPath?: string;
 }
 
 export interface HelmDeploymentConfig extends DeploymentBase {
@@ -141,7 +185,7 @@ export interface HelmDeploymentConfig extends DeploymentBase {
 
 export type HelmChartRef =
   | { component: true }
-  | { component?: false; path: string } // absolute path of a local chart folder
+  | { component?: false; path: string } // absolute path of a local chart folder or packed chart (.tgz)
   | { component?: false; name: string; repo?: string; version?: string; username?: string; password?: string }
   | { component?: false; git: GitSource; version?: string };
 
@@ -160,6 +204,11 @@ export interface DevConfig {
   interactive: boolean;
   /** v1beta `dev.open` / v2 `open`: URLs to open once ready. */
   open: string[];
+  /**
+   * v1beta `dev.autoReload`: rebuild and redeploy when one of these changes. `paths` are absolute
+   * globs; `deployments` / `images` name deployments whose manifests or charts, and images whose
+   * Dockerfiles, are watched too (DevSpace's `GetPaths`).
+   */
   autoReload?: { paths: string[]; deployments: string[]; images: string[] };
   /** Log streaming defaults (v1beta `dev.logs`). */
   logs?: { enabled: boolean; lastLines?: number; images?: string[] };
@@ -214,25 +263,80 @@ export type InitialSyncStrategy =
   | 'keepAll'
   | 'disabled';
 
+/** What the initial sync compares to find changed files (DevSpace: mtime and size by default, or size only). */
+export type InitialSyncCompareBy = 'mtime' | 'size';
+
+/**
+ * A command a sync runs after changes. One shape for DevSpace's three spellings:
+ * - v1beta `onUpload.execRemote` {command,args} / onFileChange / onDirCreate / onBatch: in the
+ *   container, per uploaded file, per created directory or per batch (`{}` in args = the path in the
+ *   container), argv without a shell, a failure stops the sync;
+ * - v1beta `onDownload.execLocal`: the same, on the developer's machine after downloads;
+ * - v1beta11/v2beta1 `onUpload.exec[]`: per batch, in the container or `local`, filtered by
+ *   `onChange` globs, `once`, `failOnError`; without args the command is a shell line.
+ */
+export interface SyncCommandConfig {
+  /** v2beta1 `name`, shown in logs. */
+  name?: string;
+  command: string;
+  args: string[];
+  /** `command` is a shell line (`sh -c`; v2beta1 exec without `args`). */
+  shell: boolean;
+  /** The app container, or the developer's machine (working dir: the local sync folder). */
+  where: 'container' | 'local';
+  /** After each batch of changes, or once per changed file / created directory. */
+  trigger: 'batch' | 'file' | 'dir';
+  /** Run only when a changed path matches one of these globs (relative to the sync root); empty = always. */
+  onChange: string[];
+  /** Only once in the container's life (v2beta1 `once`). */
+  once: boolean;
+  /** A failing command stops (and so restarts) the sync instead of being logged. */
+  failOnError: boolean;
+}
+
 export interface SyncConfig {
+  /** v1beta10+ `name` (DevSpace's logs and sync hooks). */
+  name?: string;
   /** Absolute local path. */
   localPath: string;
   /** Path in the container (absolute, or relative to the working dir as DevSpace allows; default `.`). */
   containerPath: string;
+  /**
+   * Sync one file (v2beta1 `file: true`, or the local path is a file): localPath and containerPath
+   * name the file itself, and their base names are equal (DevSpace requires it).
+   */
+  file?: boolean;
+  /**
+   * gitignore patterns, relative to the sync root. The lines of `excludeFile` /
+   * `downloadExcludeFile` / `uploadExcludeFile` are appended after the inline ones, as DevSpace does.
+   */
   excludePaths: string[];
   downloadExcludePaths: string[];
   uploadExcludePaths: string[];
   initialSync?: InitialSyncStrategy;
+  initialSyncCompareBy?: InitialSyncCompareBy;
   waitInitialSync?: boolean;
   disableDownload: boolean;
   disableUpload: boolean;
+  /** v2beta1 `startContainer`: the app's process starts only once the initial sync is done. */
+  startContainer?: boolean;
   onUpload?: {
     restartContainer?: boolean;
-    /** Commands run in the container after a batch of uploads (v1beta execRemote.onBatch, v2 exec). */
-    exec?: Array<{ command: string; args: string[] }>;
+    /** In order, after a batch (or per file/dir) has been uploaded and applied. */
+    exec?: SyncCommandConfig[];
   };
+  /** v1beta6–11 `onDownload.execLocal`. */
+  onDownload?: { exec?: SyncCommandConfig[] };
+  /** KB/s (DevSpace multiplies by 1024). */
   bandwidthLimits?: { download?: number; upload?: number };
+  /** The container side polls the tree instead of using inotify. */
   polling?: boolean;
+  /** v1beta9–11: with polling, milliseconds to pause after every 100 files checked. */
+  throttleChangeDetection?: number;
+  /** v2beta1: stop after the initial sync. */
+  noWatch?: boolean;
+  /** v2beta1 `printLogs` / v1beta `dev.logs.sync`: show per-file sync logs. */
+  printLogs?: boolean;
 }
 
 export interface DependencyConfig {

@@ -42,6 +42,34 @@ export const Timestamp = () => Type.String({ format: 'date-time' });
 
 export const DnsLabel = (options: Record<string, unknown> = {}) => Type.String({ ...options, pattern: DNS1123_LABEL, minLength: 1, maxLength: 63 });
 
+/** DNS-1123 subdomain: ServiceAccount and Secret names. */
+export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const DnsSubdomain = (options: Record<string, unknown> = {}) => Type.String({ ...options, pattern: DNS1123_SUBDOMAIN, minLength: 1, maxLength: 253 });
+
+/** A variable name as DevSpace writes them (and a Secret key: letters, digits, `_`, `-`, `.`). */
+export const SECRET_VAR_NAME = '^[A-Za-z_][A-Za-z0-9_.-]{0,252}$';
+
+/**
+ * Where the values of secret-typed variables (DevSpace `password` vars) live: a Secret of the object's own
+ * namespace. The spec carries `${dsa.secret.NAME}` placeholders instead of the values; the operator replaces
+ * them when it renders, reading the Secret as the session's ServiceAccount (docs/api/v1alpha1.md).
+ */
+export const SecretVars = Type.Object(
+  {
+    secretName: DnsSubdomain({ description: 'A Secret in the same namespace; its keys are the variable names.' }),
+    names: Type.Array(Type.String({ pattern: SECRET_VAR_NAME }), { maxItems: 100, description: 'The variables whose ${dsa.secret.NAME} placeholders are replaced.' }),
+  },
+  { additionalProperties: false, description: 'Values of secret-typed variables, kept out of the spec.' },
+);
+export type SecretVars = Static<typeof SecretVars>;
+
+/** The ServiceAccount (of the object's namespace) the operator acts as for it. */
+export const ServiceAccountName = () =>
+  DnsSubdomain({
+    description:
+      "ServiceAccount of this namespace the operator impersonates to deploy and build for this object; default: the operator's --default-service-account. What it may create is what RBAC grants that account.",
+  });
+
 export const ResourceSpec = Type.Object(
   {
     requests: Type.Optional(Type.Unsafe<Record<string, string | number>>({ type: 'object', additionalProperties: Quantity() })),

@@ -9,6 +9,8 @@ import {
   FreeFormObject,
   NamedList,
   ObjectMeta,
+  SecretVars,
+  ServiceAccountName,
   ResourceSpec,
   StringEnum,
   StringMap,
@@ -191,38 +193,118 @@ export type DevPortMapping = Static<typeof DevPortMapping>;
 export const EnvVar = Type.Object({ name: Type.String({ minLength: 1 }), value: Type.String() }, { additionalProperties: false });
 export type EnvVar = Static<typeof EnvVar>;
 
+/** Bounds of the sync options: generous for any project, small enough that a DevSession stays far below etcd's object size limit. */
+export const SYNC_LIMITS = {
+  /** Patterns per exclude list (inline patterns and exclude-file lines together). */
+  excludes: 1000,
+  patternLength: 1024,
+  pathLength: 4096,
+  commands: 32,
+  args: 100,
+  argLength: 4096,
+  onChange: 100,
+} as const;
+
+const SyncPattern = () => Type.String({ minLength: 1, maxLength: SYNC_LIMITS.patternLength });
+const ExcludeList = (description: string) => Type.Array(SyncPattern(), { maxItems: SYNC_LIMITS.excludes, description });
+
+export const SYNC_COMMAND_WHERE = ['container', 'local'] as const;
+export const SYNC_COMMAND_TRIGGER = ['batch', 'file', 'dir'] as const;
+export const INITIAL_SYNC_COMPARE_BY = ['mtime', 'size'] as const;
+
 export const SyncExec = Type.Object(
-  { command: Type.String({ minLength: 1 }), args: Type.Optional(Type.Array(Type.String())) },
-  { additionalProperties: false },
+  {
+    name: Type.Optional(Type.String({ maxLength: 253, description: 'Shown in logs instead of the command line (v2beta1 exec name).' })),
+    command: Type.String({ minLength: 1, maxLength: SYNC_LIMITS.argLength, description: 'The program to run, or with shell: true a shell line.' }),
+    args: Type.Optional(
+      Type.Array(Type.String({ maxLength: SYNC_LIMITS.argLength }), {
+        maxItems: SYNC_LIMITS.args,
+        description: 'Arguments, no shell involved. With trigger: file|dir an argument "{}" is replaced by the path of the file or directory.',
+      }),
+    ),
+    shell: Type.Optional(Type.Boolean({ description: 'Run command as a shell line (sh -c in the container); v2beta1 exec without args. Default false.' })),
+    where: Type.Optional(StringEnum(SYNC_COMMAND_WHERE, { description: 'container (default): the synced container; local: the developer\'s machine, in the local sync folder.' })),
+    trigger: Type.Optional(
+      StringEnum(SYNC_COMMAND_TRIGGER, {
+        description: 'batch (default): after each batch of changes is applied (also once after the initial sync); file: per created or changed file; dir: per created directory (v1beta execRemote onFileChange/onDirCreate, onDownload.execLocal).',
+      }),
+    ),
+    onChange: Type.Optional(
+      Type.Array(SyncPattern(), { maxItems: SYNC_LIMITS.onChange, description: 'Run only when a changed path matches one of these globs (doublestar, relative to the sync root). Default: always.' }),
+    ),
+    once: Type.Optional(Type.Boolean({ description: 'Run only once in the container\'s life (v2beta1 once).' })),
+    failOnError: Type.Optional(Type.Boolean({ description: 'A failing command stops the sync (which then restarts) instead of being logged. Default false.' })),
+  },
+  { additionalProperties: false, description: 'A command run after sync changes.' },
 );
 export type SyncExec = Static<typeof SyncExec>;
 
 export const SyncPath = Type.Object(
   {
+    name: Type.Optional(Type.String({ maxLength: 253, description: 'v1beta10+ sync name, for logs.' })),
     /** Relative to the project folder (the agent resolves it on the developer's machine). */
-    localPath: Type.String({ minLength: 1 }),
-    containerPath: Type.String({ minLength: 1 }),
-    excludePaths: Type.Optional(Type.Array(Type.String())),
-    downloadExcludePaths: Type.Optional(Type.Array(Type.String())),
-    uploadExcludePaths: Type.Optional(Type.Array(Type.String())),
-    initialSync: Type.Optional(StringEnum(INITIAL_SYNC_STRATEGIES)),
-    waitInitialSync: Type.Optional(Type.Boolean()),
-    disableDownload: Type.Optional(Type.Boolean()),
-    disableUpload: Type.Optional(Type.Boolean()),
-    polling: Type.Optional(Type.Boolean()),
+    localPath: Type.String({ minLength: 1, maxLength: SYNC_LIMITS.pathLength, description: 'Local folder (or file), relative to the project folder: ./src, ., ../shared.' }),
+    containerPath: Type.String({
+      minLength: 1,
+      maxLength: SYNC_LIMITS.pathLength,
+      description: 'Folder (or file) in the container: absolute, or relative to the container\'s working directory (. = the working directory).',
+    }),
+    file: Type.Optional(Type.Boolean({ description: 'Sync a single file: localPath and containerPath name the file (same base name).' })),
+    excludePaths: Type.Optional(ExcludeList('gitignore patterns, relative to the sync root, excluded both ways. Lines of the config\'s excludeFile are already appended.')),
+    downloadExcludePaths: Type.Optional(ExcludeList('gitignore patterns never downloaded (container → local); downloadExcludeFile lines appended.')),
+    uploadExcludePaths: Type.Optional(ExcludeList('gitignore patterns never uploaded (local → container); uploadExcludeFile lines appended.')),
+    initialSync: Type.Optional(StringEnum(INITIAL_SYNC_STRATEGIES, { description: 'How the two sides are reconciled when the sync starts. Default mirrorLocal.' })),
+    initialSyncCompareBy: Type.Optional(StringEnum(INITIAL_SYNC_COMPARE_BY, { description: 'What tells files apart in the initial sync: mtime (default: mtime and size) or size only.' })),
+    waitInitialSync: Type.Optional(Type.Boolean({ description: 'Hold the terminal and logs until the initial sync is done. Default true.' })),
+    disableDownload: Type.Optional(Type.Boolean({ description: 'Never copy container changes to the developer\'s machine.' })),
+    disableUpload: Type.Optional(Type.Boolean({ description: 'Never copy local changes to the container.' })),
+    startContainer: Type.Optional(Type.Boolean({ description: 'Start the app\'s process only after the initial sync (v2beta1 startContainer).' })),
+    polling: Type.Optional(Type.Boolean({ description: 'Watch the container side by polling instead of inotify.' })),
+    throttleChangeDetection: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'With polling: milliseconds to pause after every 100 files checked (v1beta9–11).' })),
+    noWatch: Type.Optional(Type.Boolean({ description: 'Stop after the initial sync.' })),
+    printLogs: Type.Optional(Type.Boolean({ description: 'Print a log line per synced file.' })),
+    bandwidthLimits: Type.Optional(
+      Type.Object(
+        {
+          download: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'KB/s (× 1024 bytes).' })),
+          upload: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'KB/s (× 1024 bytes).' })),
+        },
+        { additionalProperties: false, description: 'Transfer limits in KB/s.' },
+      ),
+    ),
     onUpload: Type.Optional(
       Type.Object(
         {
-          restartContainer: Type.Optional(Type.Boolean()),
-          exec: Type.Optional(Type.Array(SyncExec)),
+          restartContainer: Type.Optional(Type.Boolean({ description: 'Restart the app\'s process (not the pod) after changes were uploaded.' })),
+          exec: Type.Optional(Type.Array(SyncExec, { maxItems: SYNC_LIMITS.commands, description: 'Run in order after uploads, before a restart.' })),
         },
         { additionalProperties: false },
       ),
     ),
+    onDownload: Type.Optional(
+      Type.Object(
+        { exec: Type.Optional(Type.Array(SyncExec, { maxItems: SYNC_LIMITS.commands, description: 'Run locally after downloads (v1beta onDownload.execLocal).' })) },
+        { additionalProperties: false },
+      ),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'One two-way file sync between a local folder and a folder of the dev pod\'s container.' },
 );
 export type SyncPath = Static<typeof SyncPath>;
+
+export const ReversePortMapping = Type.Object(
+  {
+    localPort: Port(),
+    remotePort: Port(),
+    bindAddress: Type.Optional(Type.String({ maxLength: 253 })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Reverse forwarding: a connection to remotePort in the pod (localhost:remotePort from the container) reaches localPort on the developer\'s machine. bindAddress: the address to listen on in the pod (DevSpace listens on all of them whatever it says).',
+  },
+);
+export type ReversePortMapping = Static<typeof ReversePortMapping>;
 
 export const DevPod = Type.Object(
   {
@@ -237,8 +319,8 @@ export const DevPod = Type.Object(
     resources: Type.Optional(ResourceSpec),
     /** What the agent connects to. */
     ports: Type.Optional(Type.Array(DevPortMapping)),
-    reversePorts: Type.Optional(Type.Array(DevPortMapping)),
-    sync: Type.Optional(Type.Array(SyncPath)),
+    reversePorts: Type.Optional(Type.Array(ReversePortMapping, { maxItems: MAX_LIST })),
+    sync: Type.Optional(Type.Array(SyncPath, { maxItems: MAX_LIST })),
     terminal: Type.Optional(
       Type.Object(
         {
@@ -289,6 +371,8 @@ export const DevSessionSpec = Type.Object(
     suspend: Type.Optional(Type.Boolean()),
     /** Deleting the session leaves deployed objects in place. */
     keepDeployments: Type.Optional(Type.Boolean()),
+    serviceAccountName: Type.Optional(ServiceAccountName()),
+    secretVars: Type.Optional(SecretVars),
     images: Type.Optional(NamedList(SessionImage, { maxItems: MAX_LIST })),
     /** Applied in order, after all images are built. */
     deployments: Type.Optional(NamedList(SessionDeployment, { maxItems: MAX_LIST })),
@@ -359,6 +443,31 @@ export const DependencyStatus = Type.Object(
 );
 export type DependencyStatus = Static<typeof DependencyStatus>;
 
+export const SYNC_STATES = ['connecting', 'initial', 'watching', 'error', 'stopped'] as const;
+
+const Count = (description: string) => Type.Integer({ minimum: 0, format: 'int64', description });
+
+/** One sync path as the agent sees it. Written only by the agent (field manager dsa-agent, /status). */
+export const SyncPathStatus = Type.Object(
+  {
+    devPod: Type.String({ minLength: 1, maxLength: 63, description: 'spec.dev.pods[].name' }),
+    pod: Type.Optional(Type.String({ maxLength: 253, description: 'The pod synced with.' })),
+    localPath: Type.String({ maxLength: SYNC_LIMITS.pathLength }),
+    containerPath: Type.String({ maxLength: SYNC_LIMITS.pathLength }),
+    state: StringEnum(SYNC_STATES, { description: 'connecting, initial (initial sync running), watching (live two-way sync), error, stopped.' }),
+    progress: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Percent of the initial sync done.' })),
+    lastSyncTime: Type.Optional(Timestamp()),
+    uploadedFiles: Type.Optional(Count('Files uploaded since the agent started.')),
+    downloadedFiles: Type.Optional(Count('Files downloaded since the agent started.')),
+    uploadedBytes: Type.Optional(Count('Bytes uploaded since the agent started.')),
+    downloadedBytes: Type.Optional(Count('Bytes downloaded since the agent started.')),
+    conflicts: Type.Optional(Count('Files both sides changed (conflict copies kept).')),
+    lastError: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+export type SyncPathStatus = Static<typeof SyncPathStatus>;
+
 export const DevSessionStatus = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
@@ -375,6 +484,8 @@ export const DevSessionStatus = Type.Object(
     sync: Type.Optional(Type.String()),
     /** When the agent last reported (heartbeat for `sync`). */
     agentHeartbeatTime: Type.Optional(Timestamp()),
+    /** Each sync path's state; the agent's, like `sync` and `agentHeartbeatTime`. */
+    syncPaths: Type.Optional(Type.Array(SyncPathStatus, { maxItems: MAX_LIST, description: 'Per sync path state, written by the developer\'s agent (field manager dsa-agent).' })),
     images: Type.Optional(NamedList(SessionImageStatus)),
     deployments: Type.Optional(NamedList(SessionDeploymentStatus)),
     /** Everything applied, for pruning. */

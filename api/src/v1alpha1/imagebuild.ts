@@ -1,7 +1,7 @@
 // ImageBuild: one in-cluster kaniko build of one image (docs/api/v1alpha1.md).
 import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, IMAGEBUILD } from '../constants.js';
-import { BuildInputs, Conditions, ContextSource, DOCKER_TAG, ObjectMeta, StringEnum, Timestamp } from './common.js';
+import { BuildInputs, Conditions, ContextSource, DOCKER_TAG, ObjectMeta, SecretVars, ServiceAccountName, StringEnum, Timestamp } from './common.js';
 import { BUILD_PHASES } from './devsession.js';
 
 export const ImageBuildSpec = Type.Object(
@@ -13,6 +13,9 @@ export const ImageBuildSpec = Type.Object(
      */
     tag: Type.Optional(Type.String({ pattern: DOCKER_TAG })),
     context: ContextSource,
+    serviceAccountName: Type.Optional(ServiceAccountName()),
+    /** Build args may carry `${dsa.secret.NAME}` placeholders: kaniko gets them from this Secret, never in the pod spec. */
+    secretVars: Type.Optional(SecretVars),
   },
   { additionalProperties: false },
 );

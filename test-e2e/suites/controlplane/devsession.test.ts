@@ -8,7 +8,7 @@ import { DEVSESSION, GROUP, IMAGEBUILD, VERSION, type DevSession, type DevSessio
 import { EventRecorder, eventSinkFromApi, isNotFound } from '../../../operator/src/runtime/index.js';
 import { ClientNodeDevSessionKube } from '../../../operator/src/controllers/devsession/kube.js';
 import { sessionCondition as cond, startDevSessionHarness, type DevSessionHarness } from '../../lib/devsession-harness.js';
-import { waitFor, sleep } from '../../lib/index.js';
+import { grantExtra, waitFor, sleep } from '../../lib/index.js';
 
 jest.setTimeout(120_000);
 
@@ -17,15 +17,20 @@ let h: DevSessionHarness;
 const applyCalls = new Map<string, number>();
 
 beforeAll(async () => {
-  h = await startDevSessionHarness('dsa-ds', (kc) => {
+  h = await startDevSessionHarness('dsa-ds', async (kc, namespace) => {
+    // The tag-replacement test deploys a DaemonSet, which the ready-made tenant Role leaves out.
+    await grantExtra(kc, namespace, [{ apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }]);
     const real = new ClientNodeDevSessionKube(kc);
-    const kube = Object.assign(Object.create(real) as ClientNodeDevSessionKube, {
-      apply: <T extends k8s.KubernetesObject>(o: T) => {
-        const n = o.metadata?.name ?? '';
-        applyCalls.set(n, (applyCalls.get(n) ?? 0) + 1);
-        return real.apply(o);
-      },
-    });
+    // Objects are applied as the session's ServiceAccount (kube.as), ImageBuilds as the operator: count both.
+    const counting = <K extends { apply: ClientNodeDevSessionKube['apply'] }>(inner: K): K =>
+      Object.assign(Object.create(inner) as K, {
+        apply: <T extends k8s.KubernetesObject>(o: T) => {
+          const n = o.metadata?.name ?? '';
+          applyCalls.set(n, (applyCalls.get(n) ?? 0) + 1);
+          return inner.apply(o);
+        },
+      });
+    const kube = Object.assign(counting(real), { as: (user: string) => counting(real.as(user)) });
     const events = new EventRecorder({ sink: eventSinkFromApi(kc.makeApiClient(k8s.EventsV1Api)), reportingInstance: 'e2e' });
     return { kube, events, workers: 2 };
   });

@@ -14,7 +14,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, DEVSESSION, GROUP, IMAGEBUILD, LABELS, VERSION, imageBuildName, type DevSession, type DevSessionSpec, type ImageBuild } from '@dsa/api';
 import { buildPodName, BUILD_POD_COMPONENT } from '../../../operator/src/controllers/imagebuild/desired-build-pod.js';
 import { isNotFound } from '../../../operator/src/runtime/api-errors.js';
-import { applyCrds, createTestNamespace, kubeFromEnv, sleep, waitFor, type TestNamespace } from '../../lib/index.js';
+import { applyCrds, createTestNamespace, kubeFromEnv, scopeArgs, sleep, waitFor, type TestNamespace } from '../../lib/index.js';
 import { freePort, OperatorProcess, ProcessRegistry } from '../../lib/process.js';
 
 jest.setTimeout(180_000);
@@ -77,13 +77,15 @@ async function startOperator(name: string, ns: string, leaseId: string, extra: s
         '--leader-election-namespace', ns,
         '--leader-election-id', leaseId,
         '--watch-namespace', ns,
+        // The namespace carries this file's scope (createTestNamespace); the operator takes exactly that scope.
+        ...scopeArgs(),
         '--concurrency', '2',
         '--shutdown-timeout', '5s',
         ...(process.env.DSA_TEST_IMAGE ? ['--helper-image', process.env.DSA_TEST_IMAGE] : []),
         ...extra,
       ],
       // Nothing from the developer's shell may change the flags under test.
-      env: { DSA_LEADER_ELECT: undefined, POD_NAMESPACE: undefined, WATCH_NAMESPACE: undefined, DSA_METRICS_BIND_ADDRESS: undefined, DSA_LOG_LEVEL: 'info' },
+      env: { DSA_LEADER_ELECT: undefined, POD_NAMESPACE: undefined, WATCH_NAMESPACE: undefined, DSA_METRICS_BIND_ADDRESS: undefined, DSA_OPERATOR_SCOPE: undefined, DSA_WATCH_LABEL_SELECTOR: undefined, DSA_LOG_LEVEL: 'info' },
     }),
   );
 }
@@ -292,6 +294,8 @@ class FakeRegistry {
   }
 }
 
+const LOOPBACK_REGISTRY = ['--allow-internal-hosts=127.0.0.1'];
+
 describe('operator killed in the middle of a reconcile', () => {
   const registry = new FakeRegistry();
   beforeAll(() => registry.start());
@@ -335,7 +339,8 @@ describe('operator killed in the middle of a reconcile', () => {
       const lease = 'dsa-op-c';
       for (const [i, moment] of moments.entries()) {
         const session = `kill-${i}`;
-        const first = await startOperator(`op-c${i}-first`, ns, lease);
+        // The fake registry is on loopback, which the operator refuses unless allowed (docs/security.md).
+        const first = await startOperator(`op-c${i}-first`, ns, lease, LOOPBACK_REGISTRY);
         await waitReady(first);
         // The previous iteration's process released the Lease (SIGTERM), so this one leads within a retry.
         await waitFor(`${first.name} leads`, async () => (await first.leaderGauge()) === 1, { timeoutMs: 30_000 });
@@ -355,7 +360,7 @@ describe('operator killed in the middle of a reconcile', () => {
         console.log(`[${session}] killed ${moment.name}: ${JSON.stringify(atKill)}`);
 
         // The restarted process: waits out the dead holder's lease, then picks up where the other stopped.
-        const second = await startOperator(`op-c${i}-restart`, ns, lease);
+        const second = await startOperator(`op-c${i}-restart`, ns, lease, LOOPBACK_REGISTRY);
         await waitFor(`${second.name} leads`, async () => (await second.leaderGauge()) === 1, { timeoutMs: LEASE_DURATION_MS + 90_000, intervalMs: 200 });
         timings[`restartLeads-${i}`] = Date.now() - killedAt;
 

@@ -23,6 +23,7 @@ import {
   createMetrics,
   type ListWatchLike,
 } from '../../../operator/src/runtime/index.js';
+import { scopeLabels } from '../../lib/scope.js';
 
 jest.setTimeout(90_000);
 
@@ -48,7 +49,8 @@ beforeAll(async () => {
   kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   core = kc.makeApiClient(k8s.CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: NS } } });
+  // The suites' scope label (test-e2e/lib/scope.ts): an installed operator keeps out of this namespace.
+  await core.createNamespace({ body: { metadata: { name: NS, labels: scopeLabels() } } });
 });
 
 afterAll(async () => {

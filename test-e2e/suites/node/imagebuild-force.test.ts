@@ -59,6 +59,8 @@ beforeAll(async () => {
     kanikoImage: env.kanikoImage,
     helperImage: env.testImage,
     workers: 2,
+    // (b) points a registry at loopback port 9, which the operator refuses unless allowed.
+    allowInternalHosts: ['127.0.0.1'],
     onBuildPod: (type, pod) => {
       const ibName = pod.metadata?.labels?.[LABELS.imageBuild];
       if (!ibName || type === 'DELETED') return;

@@ -1,5 +1,5 @@
 // Full-node tier: the operator as users install it. Builds the image (operator/Dockerfile) into the local registry,
-// `helm upgrade --install`s charts/dsa-operator into dsa-system, waits for the Deployment and /readyz, applies a
+// `helm upgrade --install`s charts/dsa-operator into a namespace of its own, waits for the Deployment and /readyz, applies a
 // DevSession rendered by the CLI from examples/gitops-no-images with `kubectl apply`, waits for Ready, checks the
 // `kubectl get devsessions` columns, then uninstalls and checks what is left (CRDs kept, operator objects gone).
 //
@@ -29,8 +29,11 @@ import {
 
 jest.setTimeout(600_000);
 
-const RELEASE = 'dsa-operator';
-const SYSTEM_NS = 'dsa-system';
+// Its own release name and namespace, never `dsa-operator` in `dsa-system`: an operator installed by
+// `make demo`/`make deploy` on the same cluster must survive this suite (issue 8, two operators).
+const RELEASE = `dsa-op-e2e-${process.pid.toString(36)}`;
+let SYSTEM_NS = '';
+let systemNs: TestNamespace;
 
 const env = requireEnv('registry', 'nodeImage', 'helm', 'testImage', 'kanikoImage');
 let kc: k8s.KubeConfig;
@@ -55,6 +58,8 @@ beforeAll(async () => {
   core = kc.makeApiClient(k8s.CoreV1Api);
   custom = kc.makeApiClient(k8s.CustomObjectsApi);
   ns = await createTestNamespace(kc, 'dsa-e2e-chart');
+  systemNs = await createTestNamespace(kc, 'dsa-e2e-chart-sys');
+  SYSTEM_NS = systemNs.name;
   image = await buildOperatorImage();
 }, 600_000);
 
@@ -63,6 +68,7 @@ afterAll(async () => {
     () => installed && helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait'], { allowFailure: true }),
     // The session outlives the uninstalled operator, finalizer included; nothing would ever remove it.
     () => ns?.cleanup({ stripFinalizers: DSA_RESOURCES }),
+    () => systemNs?.cleanup(),
   ]);
 });
 

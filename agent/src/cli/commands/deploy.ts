@@ -1,26 +1,10 @@
-import { Option } from 'commander';
-import { formatTable, printObjects, type KubeObject } from '../../output/printer.js';
-import { DEFAULT_TIMEOUT, deployProject } from '../../session/deploy.js';
-import { SUMMARY_HEADERS, summaryRow } from '../../session/summary.js';
-import type { DevSession } from '@dsa/api';
-import type { CommandContext } from '../context.js';
+import { deployProject } from '../../actions/index.js';
+import { startApiCheck } from '../api-check.js';
 import { defineCommand } from '../command.js';
-import { buildOptions, type BuildFlags } from './build-flags.js';
+import { buildOptions, timeoutMs, timeoutOption, type BuildFlags } from '../flags.js';
+import { printSessions } from '../print.js';
 
-export type DeployCommandFlags = BuildFlags & { timeout?: string };
-
-export const timeoutOption = () => new Option('--timeout <duration>', 'how long to wait for the session to be ready (e.g. 90s, 10m)').default(DEFAULT_TIMEOUT);
-
-/** The deployed sessions on stdout: a table, or the objects with -o json|yaml. */
-export function printSessions(ctx: CommandContext, sessions: readonly DevSession[]): void {
-  if (ctx.globals.output === 'table') {
-    ctx.stdout.write(formatTable(SUMMARY_HEADERS, sessions.map(summaryRow), ctx.stdoutColor));
-  } else {
-    printObjects(ctx.stdout, ctx.globals.output, sessions as unknown as KubeObject[]);
-  }
-}
-
-export const deployCommand = defineCommand<DeployCommandFlags>({
+export const deployCommand = defineCommand<BuildFlags & { timeout?: string }>({
   name: 'deploy',
   summary: 'build and deploy once, then exit (no sync, no port-forwarding)',
   description:
@@ -28,15 +12,20 @@ export const deployCommand = defineCommand<DeployCommandFlags>({
     'to its in-cluster build, and wait until the operator reports the session Ready. Needs the dsa\n' +
     'operator in the cluster. -b asks the operator to build every image again (and waits for it) even\n' +
     'when its content-addressed tag is in the registry already, pushing the same tag; -d makes the operator\n' +
-    're-apply every deployment.',
+    're-apply every deployment and waits for the rollout that follows. Stops as soon as the rollout cannot\n' +
+    'succeed without a change (a crash loop, an image that cannot be pulled, a pod no node fits, a failed\n' +
+    'build), printing what `dsa analyze` would say. Runs the project\'s hooks (docs/cli.md, "Hooks").',
   options: [...buildOptions(), timeoutOption()],
   examples: [
     ['dsa deploy', 'build images in-cluster and deploy ./devspace.yaml'],
     ['dsa deploy -d --build-sequential', 'redeploy, building one image at a time'],
     ['dsa deploy -b', 'rebuild every image (e.g. after its base image moved) and deploy'],
   ],
-  async run(ctx, _args, flags) {
-    const { sessions } = await deployProject(ctx, flags);
+  async run(ctx, _args, { timeout, ...build }) {
+    const apiCheck = startApiCheck(ctx);
+    const { sessions, stopHooks } = await deployProject(ctx.env, ctx.deps, { project: ctx.project(), ...build, timeoutMs: timeoutMs(timeout) });
+    stopHooks();
+    await apiCheck;
     printSessions(ctx, sessions);
   },
 });

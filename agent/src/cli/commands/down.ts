@@ -1,9 +1,9 @@
 import { Option } from 'commander';
+import { downProject } from '../../actions/down.js';
 import { toJson, toYaml } from '../../output/printer.js';
-import { deleteSessions, describeInventory } from '../../session/delete.js';
-import { parseDuration } from '../../session/duration.js';
-import { projectSessions } from '../../session/project-session.js';
+import { describeInventory } from '../../session/delete.js';
 import { defineCommand } from '../command.js';
+import { timeoutMs, timeoutOption } from '../flags.js';
 
 export const downCommand = defineCommand<{ keepDeployments?: boolean; dependencies?: boolean; timeout?: string }>({
   name: 'down',
@@ -16,23 +16,18 @@ export const downCommand = defineCommand<{ keepDeployments?: boolean; dependenci
   options: [
     new Option('--keep-deployments', 'delete the session but leave deployed objects running'),
     new Option('--dependencies', 'also delete the sessions of dependencies'),
-    new Option('--timeout <duration>', 'how long to wait for the cleanup').default('5m'),
+    timeoutOption('5m', 'the cleanup'),
   ],
   examples: [
     ['dsa down', 'delete the session for ./devspace.yaml and everything it deployed'],
     ['dsa purge --dependencies', 'the same, including dependency sessions'],
   ],
   async run(ctx, _args, flags) {
-    const timeoutMs = parseDuration(flags.timeout ?? '5m');
-    const ps = await projectSessions(ctx, { optionalConfig: false });
-    // Root first (it uses the others), then the dependencies in reverse render order.
-    const refs = [...ps.refs].reverse();
-    const chosen = flags.dependencies ? refs : refs.slice(0, 1);
-    const removed = await deleteSessions(ps.kube, chosen, {
+    const { removed, keptDependencies } = await downProject(ctx.env, ctx.deps, {
+      project: ctx.project(),
       keepDeployments: flags.keepDeployments,
-      timeoutMs,
-      signal: ctx.signal,
-      log: (l) => ctx.log.info(l),
+      dependencies: flags.dependencies,
+      timeoutMs: timeoutMs(flags.timeout, '5m'),
     });
     if (ctx.globals.output !== 'table') {
       const items = removed.map((r) => ({ namespace: r.ref.namespace, name: r.ref.name, kept: r.kept, objects: r.inventory }));
@@ -44,7 +39,6 @@ export const downCommand = defineCommand<{ keepDeployments?: boolean; dependenci
       ctx.stdout.write(`deleted DevSession ${r.ref.namespace}/${r.ref.name} (${what})\n`);
     }
     if (removed.length === 0) ctx.stdout.write('nothing to delete\n');
-    const left = refs.length - chosen.length;
-    if (left > 0) ctx.log.info(`${left} dependency session${left === 1 ? '' : 's'} kept (use --dependencies to delete them)`);
+    if (keptDependencies > 0) ctx.log.info(`${keptDependencies} dependency session${keptDependencies === 1 ? '' : 's'} kept (use --dependencies to delete them)`);
   },
 });

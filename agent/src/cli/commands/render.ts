@@ -1,14 +1,7 @@
-import { Option } from 'commander';
+import { renderObjects } from '../../actions/render.js';
 import { toJson, toList } from '../../output/printer.js';
 import { defineCommand } from '../command.js';
-import { formatWarning, loadAndRender } from '../project.js';
-
-export interface RenderFlags {
-  skipFileChecks?: boolean;
-}
-
-export const skipFileChecksOption = () =>
-  new Option('--skip-file-checks', 'advanced: do not require referenced files (manifests, Dockerfiles, charts) to exist').hideHelp();
+import { skipFileChecksOption, type RenderFlags } from '../flags.js';
 
 export const renderCommand = defineCommand<RenderFlags>({
   name: 'render',
@@ -25,15 +18,8 @@ export const renderCommand = defineCommand<RenderFlags>({
     ['dsa render --config examples/helm-app/devspace.yaml | kubectl apply -f -', 'apply without the agent'],
   ],
   async run(ctx, _args, flags) {
-    const { rendered, warnings } = await loadAndRender(ctx, { checkFiles: !flags.skipFileChecks });
-    for (const w of warnings) ctx.log.warn(formatWarning(w));
-    const objects = [...rendered.sessions, ...rendered.imageBuilds];
-    if (ctx.globals.output === 'json') {
-      ctx.stdout.write(toJson(toList(objects)));
-    } else {
-      // `table` is the global default; for render the natural "table" is the YAML itself.
-      const services = await ctx.services();
-      ctx.stdout.write(services.renderToYaml(objects));
-    }
+    const objects = await renderObjects(ctx.env, ctx.deps, { project: ctx.project(), checkFiles: !flags.skipFileChecks });
+    // `table` is the global default; for render the natural "table" is the YAML itself.
+    ctx.stdout.write(ctx.globals.output === 'json' ? toJson(toList(objects)) : (await ctx.deps.services()).renderToYaml(objects));
   },
 });

@@ -1,51 +1,48 @@
-import { InvalidArgumentError, Option } from 'commander';
-import { runDevLoop } from '../../devloop/dev-loop.js';
-import { makeExec, processTerminal } from '../../devloop/exec.js';
-import { makeLog } from '../../devloop/logs.js';
-import { makePortForward } from '../../devloop/port-forward.js';
-import { deployProject } from '../../session/deploy.js';
+import { Option } from 'commander';
+import { deployProject, runDevLoop } from '../../actions/index.js';
+import { startApiCheck } from '../api-check.js';
 import { defineCommand } from '../command.js';
-import { buildOptions, type BuildFlags } from './build-flags.js';
-import { printSessions, timeoutOption } from './deploy.js';
+import { buildOptions, parseBool, quietSyncOption, timeoutMs, timeoutOption, type BuildFlags } from '../flags.js';
+import { printSessions } from '../print.js';
 
-/** `--exit-after-deploy`, `--exit-after-deploy=false`, `--exit-after-deploy true`. */
-export function parseBool(value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (['true', '1', 'yes'].includes(v)) return true;
-  if (['false', '0', 'no'].includes(v)) return false;
-  throw new InvalidArgumentError('expected true or false');
-}
-
-export const upCommand = defineCommand<BuildFlags & { timeout?: string; exitAfterDeploy?: boolean }>({
+export const upCommand = defineCommand<BuildFlags & { timeout?: string; exitAfterDeploy?: boolean; terminal?: boolean; quiet?: boolean }>({
   name: 'up',
   summary: 'start developing: build, deploy, then sync files, forward ports and stream logs (DevSpace\'s `dev`)',
   description:
     'Deploy as `dsa deploy` does, then forward the dev pods\' ports (127.0.0.1 unless bindAddress says\n' +
-    'otherwise) and stream their logs, or open the dev pod\'s terminal when one is configured and stdin is\n' +
-    'a terminal. Ctrl-C stops forwarding and streaming; the session keeps running (dsa down removes it).\n' +
-    'File sync is not part of this release: the sync paths are listed in a warning.',
+    'otherwise), sync their files (initial sync first, then both ways, following the pod through\n' +
+    'restarts and rollouts), and stream their logs, or open the dev pod\'s terminal when one is\n' +
+    'configured and stdin is a terminal. Sync progress goes to stderr, one line per batch (--quiet: only\n' +
+    'warnings and errors). Watched files (dev.autoReload, Dockerfiles) trigger a new build and deploy.\n' +
+    'Ctrl-C stops it all; the session keeps running (dsa down removes it).',
   options: [
     ...buildOptions(),
     timeoutOption(),
     new Option('--exit-after-deploy [bool]', 'exit after the deploy instead of starting the dev loop').preset(true).argParser(parseBool).default(false),
+    new Option('-t, --terminal', 'open a terminal in the dev container instead of streaming logs (the app keeps running)'),
+    quietSyncOption(),
   ],
   examples: [
     ['dsa up', 'apply the DevSession for ./devspace.yaml and start the dev loop'],
     ['dsa up -b -n dev-alice', 'force a rebuild, in namespace dev-alice'],
     ['dsa up -p debug --var LOG_LEVEL=debug', 'with a profile and a variable'],
+    ['dsa up -t', 'a shell in the dev container instead of its logs (the app keeps running)'],
+    ['dsa up --quiet', 'sync without a line per batch (warnings and errors still show)'],
   ],
-  async run(ctx, _args, flags) {
-    const result = await deployProject(ctx, flags);
-    if (flags.exitAfterDeploy) {
-      printSessions(ctx, result.sessions);
-      return;
+  async run(ctx, _args, { exitAfterDeploy, timeout, terminal, quiet, ...build }) {
+    const apiCheck = startApiCheck(ctx);
+    const deployOptions = { project: ctx.project(), ...build, ...(terminal ? { terminal: true } : {}), timeoutMs: timeoutMs(timeout) };
+    const deployed = await deployProject(ctx.env, ctx.deps, deployOptions);
+    await apiCheck;
+    if (exitAfterDeploy) {
+      deployed.stopHooks();
+      return printSessions(ctx, deployed.sessions);
     }
-    ctx.log.info(`session ${result.root.metadata.name} is ready`);
-    return runDevLoop(ctx, result.kube, result.root, {
-      exec: await makeExec(result.kc),
-      log: await makeLog(result.kc),
-      portForward: await makePortForward(result.kc),
-      terminal: processTerminal(),
-    });
+    if (terminal && !(ctx.env.isTTY.stdin && ctx.env.isTTY.stdout)) ctx.log.warn('-t/--terminal: stdin/stdout is not a terminal, so no terminal opens; dsa enter runs commands in the dev container');
+    try {
+      return await runDevLoop(ctx.env, ctx.deps, { deployed, deploy: deployOptions, ...(quiet ? { quiet: true } : {}) });
+    } finally {
+      deployed.stopHooks();
+    }
   },
 });

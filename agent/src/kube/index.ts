@@ -1,2 +1,0 @@
-export * from './kubeconfig.js';
-export { createKubeConfig } from './client.js';
