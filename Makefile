@@ -21,14 +21,14 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: node_modules/.dsa-installed ## Install Node dependencies (npm ci) when package-lock.json changed
+deps: node_modules/.dsa-installed ## Install Node dependencies with npm ci when package-lock.json changed
 
-# `npm install`, not `npm ci`: the registry these machines reach serves only the Linux builds of
-# platform packages (@swc/core-*, @unrs/resolver-binding-*, @esbuild/*), so the lockfile can't list
-# the macOS/Windows ones and `npm ci` refuses it as "out of sync". `npm install` installs exactly the
-# locked versions and leaves package-lock.json unchanged (ADR 0004).
-node_modules/.dsa-installed: package-lock.json package.json api/package.json agent/package.json operator/package.json test-e2e/package.json
-	npm install --no-audit --no-fund --loglevel=error
+# `npm ci`: exactly the committed lockfile, or an error. The lockfile lists every platform's optional
+# packages (@swc/core-*, @esbuild/*, @parcel/watcher-*): the registry serves their metadata, so `npm ci`
+# accepts it here as on any machine (ADR 0004, revised). After changing dependencies run `npm install`
+# and commit the lockfile it writes.
+node_modules/.dsa-installed: package-lock.json package.json api/package.json agent/package.json operator/package.json sidecar/package.json test-e2e/package.json
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .PHONY: demo
@@ -96,6 +96,14 @@ run: deps install ## Run the operator from source against KUBECONFIG
 operator-image: deps ## Bundle the operator and build+push its image to DSA_REGISTRY (writes operator/dist/image.ref)
 	bash operator/build/build-image.sh
 
+.PHONY: sidecar-image
+sidecar-image: deps ## Bundle the dev sidecar, build dsa-helper, build+push the sidecar image (writes sidecar/dist/image.ref)
+	bash sidecar/build/build-image.sh
+
+.PHONY: test-helper
+test-helper: ## Go tests of the in-pod helper (sidecar/helper)
+	cd sidecar/helper && test -z "$$(gofmt -l .)" && go vet ./... && go test -count=1 ./...
+
 .PHONY: deploy
 deploy: deps operator-image ## Install the operator chart into the cluster in KUBECONFIG
 	bash operator/build/deploy-chart.sh
@@ -115,6 +123,45 @@ helm-lint: deps ## helm lint --strict, helm template, and the chart's tests (RBA
 bench: deps ## Operator benchmarks (prints figures) against the control-plane tier
 	$(MAKE) -s cluster-ensure TIER=controlplane
 	eval "$$($(MAKE) -s cluster-env)" && node --expose-gc --import tsx bench/operator-bench.ts
+
+##@ kind (test-e2e/kind/README.md)
+
+.PHONY: kind-node-image e2e-kind e2e-kind-down test-kind
+kind-node-image: ## Build (or reuse) the offline kind node image; prints its name
+	@bash test-e2e/kind/node-image/build-node-image.sh
+e2e-kind: deps ## kind cluster (our node image, or KIND_IMAGE) + local registry: kind smoke, full-node suites, delete
+	bash test-e2e/kind/e2e-kind.sh run
+e2e-kind-down: ## Delete the kind cluster and its registry container
+	bash test-e2e/kind/e2e-kind.sh down
+test-kind: deps ## The CI kind tier alone; ends with "N passed, N failed"
+	DSA_TEST_TIERS=kind bash test-e2e/scripts/run-all-tests.sh
+
+##@ Agent packaging and benchmarks
+
+.PHONY: agent-bundle agent-package agent-sea bench-cli
+agent-bundle: deps ## Bundle the CLI into agent/dist/bundle (no run-time dependencies)
+	node agent/build/bundle.mjs
+agent-package: deps ## Installable package: agent/dist/dsa-agent-<version>.tgz (npm install -g <it>)
+	mkdir -p agent/dist && cd agent && npm pack --pack-destination dist --loglevel=error
+agent-sea: deps ## Single executable for this OS/arch: agent/dist/sea/dsa-<os>-<arch>
+	node agent/build/sea.mjs
+bench-cli: deps ## CLI start-up next to kubectl version --client (package and single executable)
+	@command -v /usr/bin/time >/dev/null || (apt-get update -qq && apt-get install -y -qq time)
+	$(MAKE) -s cluster-ensure TIER=controlplane
+	node agent/build/bundle.mjs >/dev/null && node agent/build/sea.mjs >/dev/null
+	eval "$$($(MAKE) -s cluster-env)" && node --import tsx bench/cli-bench.ts --sea
+
+.PHONY: bench-build
+bench-build: deps ## Local docker vs in-cluster kaniko, same image, side by side (node tier + its dockerd)
+	eval "$$(test-e2e/cluster/ensure.sh node)" && node --import tsx bench/build-bench.ts
+
+.PHONY: bench-sync
+bench-sync: deps sidecar-image ## File sync on the local cluster: P1 latency in the container, P2 initial sync vs tar | kubectl exec (bench/README.md "Sync")
+	eval "$$($(MAKE) -s cluster-env)" && node --import tsx bench/sync-bench.ts
+
+.PHONY: bench-watchers
+bench-watchers: deps ## File watchers on a 100,000-file tree: chokidar vs @parcel/watcher vs ours (ADR 0005); no cluster
+	node --import tsx bench/watcher-bench.ts
 
 .PHONY: clean
 clean: ## Remove build output and test results (not the cluster cache)

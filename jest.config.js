@@ -8,6 +8,8 @@ const common = {
   moduleNameMapper: {
     '^@dsa/api$': '<rootDir>/api/src/index.ts',
     '^@dsa/api/build-context$': '<rootDir>/api/src/build-context/index.ts',
+    '^@dsa/api/sync$': '<rootDir>/api/src/sync/index.ts',
+    '^@dsa/api/sync-layout$': '<rootDir>/api/src/sync/layout.ts',
     '^@dsa/agent$': '<rootDir>/agent/src/index.ts',
     '^@dsa/operator$': '<rootDir>/operator/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -18,7 +20,7 @@ const common = {
 export default {
   projects: [
     // Pure logic, no cluster: fast, run first.
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{api,agent,operator}/{src,test}/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{api,agent,operator}/{src,test}/**/*.test.ts', '<rootDir>/sidecar/src/**/*.test.ts'] },
     // Control-plane tier: a real etcd + kube-apiserver + controller-manager (test-e2e/cluster/ensure.sh controlplane).
     { ...common, displayName: 'controlplane', testMatch: ['<rootDir>/test-e2e/suites/controlplane/**/*.test.ts'] },
     // Full-node tier: real pods, exec, port-forward, kaniko, registry, helm (test-e2e/cluster/ensure.sh node).
