@@ -444,7 +444,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
         const parts: Buffer[] = [];
         let ok: boolean;
         try {
-          ok = await collectContent(r, (d) => void parts.push(d));
+          ok = await r.content((d) => void parts.push(d));
         } finally {
           contentDone = true;
         }
@@ -457,7 +457,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
         const s = sink;
         let ok: boolean;
         try {
-          ok = await collectContent(r, (d) => s.write(d));
+          ok = await r.content((d) => s.write(d));
         } finally {
           contentDone = true;
         }
@@ -590,34 +590,8 @@ async function drainUntilEnd(ch: Channel): Promise<void> {
   }
 }
 
-/**
- * Content records of the current file until its E record; false when the sender discarded it. A
- * failing sink does not stop the reading (the stream must stay in step): its error is thrown at E.
- */
-async function collectContent(r: RecordReader, sink: (d: Buffer) => void | Promise<void>): Promise<boolean> {
-  let failure: unknown;
-  for (;;) {
-    const rec = await r.next();
-    if (rec === null) throw new ProtocolError('channel ended inside a file');
-    if (rec.tag === 'C') {
-      if (failure === undefined) {
-        try {
-          await sink(rec.data);
-        } catch (e) {
-          failure = e;
-        }
-      }
-    } else if (rec.tag === 'E') {
-      if (failure !== undefined) throw failure;
-      return rec.ok;
-    } else {
-      throw new ProtocolError(`unexpected ${rec.tag} record inside a file`);
-    }
-  }
-}
-
 async function skipContent(r: RecordReader): Promise<void> {
-  await collectContent(r, () => undefined);
+  await r.content(() => undefined);
 }
 
 /**

@@ -763,7 +763,7 @@ export class PathSync {
           throw new Error(`read: unexpected ${rec.tag} record`);
         }
         if (!rec.change) {
-          if (rec.isFile) await collect(reader, () => undefined);
+          if (rec.isFile) await reader.content(() => undefined);
           this.deps.emit({ type: 'warning', path: this.ref, message: `container: ${rec.message}` });
           continue;
         }
@@ -802,7 +802,7 @@ export class PathSync {
     const R: Sig | null = c.t === '-' ? null : toSig(c);
     const isFile = c.t === 'f';
     const skip = async (): Promise<{ applied: false; bytes: number }> => {
-      if (isFile) await collect(reader, () => undefined);
+      if (isFile) await reader.content(() => undefined);
       return { applied: false, bytes: 0 };
     };
     if (isInternalPath(p) || (!req?.copy && this.downloadIgnored(p, c.t === 'd'))) return skip();
@@ -870,20 +870,20 @@ export class PathSync {
       if (R.t === 'l') return { applied: record(this.replica.symlink(target, R.l ?? '', expect, verified)), bytes: 0 };
       if (R.s <= INLINE_CONTENT_MAX) {
         const parts: Buffer[] = [];
-        const ok = await collect(reader, (d) => void parts.push(d));
+        const ok = await reader.content((d) => void parts.push(d));
         if (!ok) return { applied: false, bytes: 0 };
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         return { applied: record(this.replica.writeFile(target, data, R, expect, verified)), bytes: data.length };
       }
       const sink = await this.replica.beginFile(target, R, verified).catch(async (e: unknown) => {
-        await collect(reader, () => undefined);
+        await reader.content(() => undefined);
         throw e;
       });
       let ok = false;
       try {
         // bandwidthLimits.download: a streamed file is throttled as it arrives (a file within the
         // channel's window would otherwise land at full speed); consuming slowly slows the sender.
-        ok = await collect(reader, async (d) => {
+        ok = await reader.content(async (d) => {
           await this.downLimit.take(d.length);
           await sink.write(d);
         });
@@ -1014,7 +1014,7 @@ export class PathSync {
         }
         if (rec.tag !== 'S' && rec.tag !== 'H') throw new Error(`watch: unexpected ${rec.tag} record`);
         if (!rec.change) {
-          if (rec.isFile) await collect(reader, () => undefined);
+          if (rec.isFile) await reader.content(() => undefined);
           this.deps.emit({ type: 'warning', path: this.ref, message: `container: ${rec.message}` });
           continue;
         }
@@ -1240,25 +1240,3 @@ export function singleFilePatterns(name: string): string[] {
   return ['/*', `!/${escaped}`];
 }
 
-/** Content records of the current file until its E record; false when the sender discarded it. */
-async function collect(r: RecordReader, sink: (d: Buffer) => void | Promise<void>): Promise<boolean> {
-  let failure: unknown;
-  for (;;) {
-    const rec = await r.next();
-    if (rec === null) throw new Error('channel ended inside a file');
-    if (rec.tag === 'C') {
-      if (failure === undefined) {
-        try {
-          await sink(rec.data);
-        } catch (e) {
-          failure = e;
-        }
-      }
-    } else if (rec.tag === 'E') {
-      if (failure !== undefined) throw failure;
-      return rec.ok;
-    } else {
-      throw new Error(`unexpected ${rec.tag} record inside a file`);
-    }
-  }
-}

@@ -139,6 +139,32 @@ export class RecordReader {
 
   constructor(private readonly ch: Channel) {}
 
+  /**
+   * Content records of the current file until its E record; false when the sender discarded it. A
+   * failing sink does not stop the reading (the stream must stay in step): its error is thrown at E.
+   */
+  async content(sink: (d: Buffer) => void | Promise<void>): Promise<boolean> {
+    let failure: unknown;
+    for (;;) {
+      const rec = await this.next();
+      if (rec === null) throw new ProtocolError('channel ended inside a file');
+      if (rec.tag === 'C') {
+        if (failure === undefined) {
+          try {
+            await sink(rec.data);
+          } catch (e) {
+            failure = e;
+          }
+        }
+      } else if (rec.tag === 'E') {
+        if (failure !== undefined) throw failure;
+        return rec.ok;
+      } else {
+        throw new ProtocolError(`unexpected ${rec.tag} record inside a file`);
+      }
+    }
+  }
+
   async next(): Promise<Rec | null> {
     while (!this.frame || this.off >= this.frame.length) {
       const item = await this.ch.read();
