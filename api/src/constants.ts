@@ -48,6 +48,11 @@ export const ANNOTATIONS = {
   devOverride: `${GROUP}/dev-override`,
   /** On every object the operator applies: hash of what it applied, so an unchanged object is not re-applied. */
   appliedHash: `${GROUP}/applied-hash`,
+  /**
+   * Set by the agent on a session with spec.secretVars: a hash of the values it put in the Secret. The spec holds
+   * only placeholders, so a changed value changes this annotation, which is what makes the operator render again.
+   */
+  secretVarsHash: `${GROUP}/secret-vars-hash`,
 } as const;
 
 /** Condition types (kstatus-compatible: Ready summary, Reconciling and Stalled abnormal-true). */

@@ -12,7 +12,7 @@ import { buildLocalImages } from '../build/index.js';
 import type { AgentEnv } from '../env.js';
 import { ClusterError, DsaError, InterruptedError, RuntimeError, ValidationError } from '../errors.js';
 import { applySessions, refOf } from '../session/apply.js';
-import type { SessionKube } from '../session/kube.js';
+import type { SecretForApply, SessionKube } from '../session/kube.js';
 import { planUploads, runUploads, type LocalContext, type UploadDeps, type UploadJob } from '../session/uploads.js';
 import { BuildFailedError, pollUploadSlot, SlotTimeoutError } from '@dsa/api/build-context';
 import { SessionFailedError, waitForSession } from '../session/wait.js';
@@ -195,7 +195,7 @@ export async function deployProject(env: AgentEnv, deps: AnalyzeDeps, opts: Depl
       for (const d of plan.project.deployments) await hooks.fire(plan.project, eventsForSingle('before:deploy', d.name), { DEPLOY_NAME: d.name });
     }
     if (ranHooks) {
-      rendered = await services.renderProject(project, { namespace: target.namespace, owner: opts.project.owner, checkFiles: true });
+      rendered = await services.renderProject(loaded.forRender, { namespace: target.namespace, owner: opts.project.owner, checkFiles: true });
       warnings = [...project.warnings, ...rendered.warnings];
     }
   } catch (e) {
@@ -243,7 +243,7 @@ export async function deployProject(env: AgentEnv, deps: AnalyzeDeps, opts: Depl
       for (const i of plan.project.images.filter((x) => !built.has(dnsLabel(x.name)))) await hooks.fire(plan.project, eventsForSingle('skip:build', i.name), { IMAGE_CONFIG_NAME: i.name, IMAGE_NAME: i.image });
     }
 
-    applied = await applySessions(kube, sessions, { forceDeploy: opts.forceDeploy, log: (l) => env.log.debug(l), now: env.now });
+    applied = await applySessions(kube, sessions, { forceDeploy: opts.forceDeploy, log: (l) => env.log.debug(l), now: env.now, secrets: rendered.secrets as unknown as SecretForApply[] });
   } catch (e) {
     hooks.stopBackground();
     throw e;

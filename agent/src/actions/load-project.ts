@@ -7,7 +7,13 @@ import type { RenderResult } from '../project/project-services.js';
 import type { ActionDeps, ProjectRef } from './action-deps.js';
 
 export interface LoadedProject {
+  /** What the agent runs itself (hooks, local builds, local commands): secret variables hold their values. */
   project: ProjectConfig;
+  /**
+   * What is rendered into DevSessions: secret variables are `${dsa.secret.NAME}` placeholders, their values in
+   * `rendered.secrets` (render again from this one, never from `project`).
+   */
+  forRender: ProjectConfig;
   target: KubeTarget;
   rendered: RenderResult;
   /** Loader warnings then renderer warnings. */
@@ -37,10 +43,12 @@ export async function loadAndRender(env: AgentEnv, deps: ActionDeps, opts: LoadO
     checkFiles: opts.checkFiles,
     namespace: early.namespace,
     username: ref.owner.user,
+    // Secret-typed variables never reach a DevSession's spec in plain text (docs/api/v1alpha1.md, "Secret variables").
+    secretVars: 'placeholder',
   });
   const target = deps.kube.target({ namespace: project.namespace, kubeContext: project.kubeContext });
   const rendered = await services.renderProject(project, { namespace: target.namespace, owner: ref.owner, checkFiles: opts.checkFiles });
-  return { project, target, rendered, warnings: [...project.warnings, ...rendered.warnings] };
+  return { project: services.revealSecretVars(project), forRender: project, target, rendered, warnings: [...project.warnings, ...rendered.warnings] };
 }
 
 /** One line per warning, whatever the message quotes (multi-line commands, YAML snippets). Pure. */

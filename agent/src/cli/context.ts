@@ -112,7 +112,7 @@ export function createContext(command: string, globals: GlobalOptions, io: Conte
       vars: globals.vars,
       processEnv: io.env,
       owner: io.owner(),
-      ...(interactive ? { prompt: (question: string, o: { default?: string; options?: string[] }) => promptLine({ color, signal: io.signal }, question, o) } : {}),
+      ...(interactive ? { prompt: (question: string, o: { default?: string; options?: string[]; password?: boolean }) => promptLine({ color, signal: io.signal }, question, o) } : {}),
     }),
   };
 }

@@ -1,5 +1,6 @@
 // Public API of the devspace.yaml loader (used by `dsa render`, `dsa validate`, `dsa up`).
 export { loadProject, CONFIG_FILE } from './load.js';
+export { revealSecretVars } from './reveal-secret-vars.js';
 export { ConfigError, isConfigError, formatConfigError } from './errors.js';
 export type { FileReader, FileKind, LoadOptions, Prompt, PromptOptions } from './types.js';
 export { nodeFileReader, gitShortCommit } from './node-fs.js';

@@ -18,6 +18,11 @@ export interface LoadProjectOptions {
   checkFiles: boolean;
   namespace?: string;
   username?: string;
+  /**
+   * 'placeholder': secret-typed variables (DevSpace `password`) become `${dsa.secret.NAME}` in the spec and
+   * their values go into a Secret (RenderResult.secrets). 'inline': substituted like other variables.
+   */
+  secretVars?: 'inline' | 'placeholder';
 }
 
 export interface RenderOptions {
@@ -32,6 +37,8 @@ export interface RenderResult {
   sessions: KubeObject[];
   imageBuilds: KubeObject[];
   warnings: ConfigWarning[];
+  /** Secrets holding secret-typed variables, one per session with spec.secretVars: applied before the sessions. */
+  secrets: KubeObject[];
 }
 
 export interface SchemaIssue {
@@ -42,6 +49,8 @@ export interface SchemaIssue {
 export interface ProjectServices {
   loadProject(opts: LoadProjectOptions): Promise<ProjectConfig>;
   renderProject(project: ProjectConfig, opts: RenderOptions): Promise<RenderResult>;
+  /** The project with its secret-variable placeholders replaced by their values, for what the agent runs itself. */
+  revealSecretVars(project: ProjectConfig): ProjectConfig;
   /** Multi-document YAML of rendered objects. */
   renderToYaml(objects: readonly KubeObject[]): string;
   /** Schema + CEL-mirror issues of one rendered object; [] = valid. */
@@ -67,6 +76,7 @@ export async function defaultServices(): Promise<ProjectServices> {
   const customTags = await import('../build/custom-tags.js');
   return {
     loadProject: (opts) => config.loadProject(opts),
+    revealSecretVars: (project) => config.revealSecretVars(project),
     async renderProject(project, opts) {
       const uploadDigests = await digestsFor(project, opts, contextDigest, api.PLACEHOLDER_DIGEST, render.planSessions);
       // With --skip-file-checks the loader leaves paths it could not check (globs, missing files);
@@ -117,7 +127,7 @@ export async function defaultServices(): Promise<ProjectServices> {
             }
           },
         });
-        return { sessions: r.sessions as KubeObject[], imageBuilds: r.imageBuilds as KubeObject[], warnings: [...r.warnings, ...skipped] };
+        return { sessions: r.sessions as KubeObject[], imageBuilds: r.imageBuilds as KubeObject[], warnings: [...r.warnings, ...skipped], secrets: r.secrets as unknown as KubeObject[] };
       } catch (err) {
         if (err instanceof render.RenderError) throw new ValidationError(`${project.configPath}: ${err.message}`, { cause: err });
         throw err;

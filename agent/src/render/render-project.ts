@@ -18,6 +18,7 @@ import {
   LABELS,
   MANAGED_BY,
   PLACEHOLDER_DIGEST,
+  canonicalJson,
   desiredImageBuilds,
   sha256Hex,
   shortenName,
@@ -116,6 +117,11 @@ export interface SecretVarsSecret {
 
 /** The Secret a session's secret variables live in. */
 export const secretVarsSecretName = (session: string): string => shortenName(`${session}-secret-vars`);
+
+/** Changes when any value changes; not reversible to a value (sha256 over all of them, truncated). Pure. */
+export function secretVarsHash(values: Record<string, string>): string {
+  return sha256Hex(canonicalJson(values)).slice(0, 32);
+}
 
 /** The Secret for a session's secret variables (values as loaded). Pure. */
 export function secretVarsSecret(session: DevSession, values: Record<string, string>): SecretVarsSecret {
@@ -558,7 +564,10 @@ export function renderProject(project: ProjectConfig, opts: RenderProjectOptions
     const r = new SessionRenderer(plan, opts, plan === root);
     const session = r.render();
     sessions.push(session);
-    if (session.spec.secretVars && plan.project.secretVars) secrets.push(secretVarsSecret(session, plan.project.secretVars));
+    if (session.spec.secretVars && plan.project.secretVars) {
+      secrets.push(secretVarsSecret(session, plan.project.secretVars));
+      session.metadata.annotations = { ...session.metadata.annotations, [ANNOTATIONS.secretVarsHash]: secretVarsHash(plan.project.secretVars) };
+    }
     warnings.push(...r.warnings);
   }
   return { sessions, imageBuilds: sessions.flatMap((s) => desiredImageBuilds(s)), warnings, secrets };

@@ -40,6 +40,30 @@ describe('applySessions', () => {
     expect(lines).toContain('created namespace other');
   });
 
+  it('applies a session\'s secret-variable Secret before it, then again owned by it', async () => {
+    const s = session('root');
+    s.spec.secretVars = { secretName: 'root-secret-vars', names: ['DB'] };
+    const secret = { apiVersion: 'v1' as const, kind: 'Secret' as const, metadata: { name: 'root-secret-vars', namespace: 'dev' }, stringData: { DB: 'hunter2' } };
+    const other = { ...secret, metadata: { ...secret.metadata, name: 'other-secret-vars' } };
+    const kube = new FakeKube();
+    await applySessions(kube, [session('dep'), s], { secrets: [other, secret] });
+    expect(kube.calls).toEqual(['ns dev', 'apply dev/dep', 'secret dev/root-secret-vars', 'apply dev/root', 'secret dev/root-secret-vars owner root']);
+    expect(kube.secrets.get('dev/root-secret-vars')?.metadata.ownerReferences).toEqual([{ apiVersion: 'dsa.dev/v1alpha1', kind: 'DevSession', name: 'root', uid: 'uid-root' }]);
+    expect(JSON.stringify(kube.sessions.get('dev/root'))).not.toContain('hunter2');
+  });
+
+  it('a Secret the user may not write: a ClusterError naming it and the right that is missing', async () => {
+    const s = session('root');
+    s.spec.secretVars = { secretName: 'root-secret-vars', names: ['DB'] };
+    const kube = new FakeKube();
+    kube.applyError = Object.assign(new Error('secrets "root-secret-vars" is forbidden'), { code: 403 });
+    const err = await applySessions(kube, [s], { secrets: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'root-secret-vars', namespace: 'dev' }, stringData: { DB: 'x' } }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    expect((err as ClusterError).message).toMatch(/^applying Secret dev\/root-secret-vars \(the project's secret variables\): forbidden/);
+    expect((err as ClusterError).hint).toBe('your account needs create and patch on secrets in namespace dev');
+    expect(kube.sessions.size).toBe(0);
+  });
+
   it('maps a missing CRD to a ClusterError that says what to install', async () => {
     const kube = new FakeKube();
     kube.applyError = Object.assign(new Error('HTTP-Code: 404'), { code: 404 });

@@ -9,10 +9,15 @@
 // has given it the spec we just applied (see uploads.ts requestRebuild).
 import { ANNOTATIONS, DEVSESSION, desiredImageBuilds, type DevSession } from '@dsa/api';
 import { ClusterError, ValidationError } from '../errors.js';
-import { apiMessage, statusCode, toClusterError, type SessionKube, type SessionRef } from './kube.js';
+import { apiMessage, statusCode, toClusterError, type SecretForApply, type SessionKube, type SessionRef } from './kube.js';
 
 export interface ApplyOptions {
   forceDeploy?: boolean;
+  /**
+   * The Secrets of the sessions' secret variables (spec.secretVars): each is applied before its session, so the
+   * operator finds it, then again owned by the session, so deleting the session deletes it.
+   */
+  secrets?: readonly SecretForApply[];
   /** Progress lines (stderr). */
   log?: (line: string) => void;
   now?: () => Date;
@@ -70,12 +75,39 @@ export async function applySessions(kube: SessionKube, sessions: readonly DevSes
   const applied: DevSession[] = [];
   for (const s of sessions) {
     const ref = refOf(s);
+    const secret = secretOf(s, opts.secrets ?? []);
+    if (secret) await applySecret(kube, secret);
+    let stored: DevSession;
     try {
-      applied.push(await kube.applySession(sessionForApply(s, opts)));
+      stored = await kube.applySession(sessionForApply(s, opts));
     } catch (e) {
       throw applyError(e, ref);
     }
-    log(`applied DevSession ${ref.name} (namespace ${ref.namespace})`);
+    applied.push(stored);
+    if (secret && stored.metadata.uid) {
+      await applySecret(kube, { ...secret, metadata: { ...secret.metadata, ownerReferences: [{ apiVersion: stored.apiVersion, kind: stored.kind, name: stored.metadata.name, uid: stored.metadata.uid }] } });
+    }
+    log(`applied DevSession ${ref.name} (namespace ${ref.namespace})${secret ? ` and Secret ${secret.metadata.name} (${Object.keys(secret.stringData).length} secret variables)` : ''}`);
   }
   return applied;
+}
+
+/** The Secret spec.secretVars of `session` names, among `secrets`. Pure. */
+export function secretOf(session: DevSession, secrets: readonly SecretForApply[]): SecretForApply | undefined {
+  const ref = session.spec.secretVars;
+  if (!ref) return undefined;
+  const ns = refOf(session).namespace;
+  return secrets.find((x) => x.metadata.name === ref.secretName && x.metadata.namespace === ns);
+}
+
+async function applySecret(kube: SessionKube, secret: SecretForApply): Promise<void> {
+  try {
+    await kube.applySecret(secret);
+  } catch (e) {
+    const what = `Secret ${secret.metadata.namespace}/${secret.metadata.name} (the project's secret variables)`;
+    if (statusCode(e) === 403) {
+      throw new ClusterError(`applying ${what}: forbidden: ${apiMessage(e)}`, { cause: e, hint: `your account needs create and patch on secrets in namespace ${secret.metadata.namespace}` });
+    }
+    throw toClusterError(e, `applying ${what}`);
+  }
 }

@@ -1,7 +1,7 @@
 // In-memory SessionKube for the session and dev-loop unit tests (not a test file itself).
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATIONS, type DevSession, type ImageBuild } from '@dsa/api';
-import type { AgentStatus, SessionKube, SessionRef, SessionWatchOptions } from './kube.js';
+import type { AgentStatus, SecretForApply, SessionKube, SessionRef, SessionWatchOptions } from './kube.js';
 
 const key = (r: SessionRef) => `${r.namespace}/${r.name}`;
 
@@ -26,9 +26,16 @@ export class FakeKube implements SessionKube {
     if (this.applyError) throw this.applyError;
     const prev = this.sessions.get(key({ namespace: s.metadata.namespace!, name: s.metadata.name }));
     const changed = !prev || JSON.stringify(prev.spec) !== JSON.stringify(s.spec);
-    const stored: DevSession = { ...structuredClone(s), metadata: { ...s.metadata, generation: (prev?.metadata.generation ?? 0) + (changed ? 1 : 0) }, ...(prev?.status ? { status: prev.status } : {}) };
+    const stored: DevSession = { ...structuredClone(s), metadata: { ...s.metadata, uid: prev?.metadata.uid ?? `uid-${s.metadata.name}`, generation: (prev?.metadata.generation ?? 0) + (changed ? 1 : 0) }, ...(prev?.status ? { status: prev.status } : {}) };
     this.sessions.set(key({ namespace: s.metadata.namespace!, name: s.metadata.name }), stored);
     return structuredClone(stored);
+  }
+  /** Secrets as last applied, by namespace/name. */
+  secrets = new Map<string, SecretForApply>();
+  async applySecret(s: SecretForApply) {
+    this.calls.push(`secret ${s.metadata.namespace}/${s.metadata.name}${s.metadata.ownerReferences?.length ? ` owner ${s.metadata.ownerReferences[0]!.name}` : ''}`);
+    if (this.applyError) throw this.applyError;
+    this.secrets.set(`${s.metadata.namespace}/${s.metadata.name}`, structuredClone(s));
   }
   /** Agent status writes, in order (undefined = detached). */
   agentStatus: Array<AgentStatus | undefined> = [];

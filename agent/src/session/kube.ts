@@ -11,11 +11,27 @@ export interface SessionRef {
   name: string;
 }
 
+/** A Secret as the agent applies it (the values of secret-typed variables). */
+export interface SecretForApply {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string }>;
+  };
+  type?: string;
+  stringData: Record<string, string>;
+}
+
 export interface SessionKube {
   /** Creates the namespace when it does not exist; true when it was created. */
   ensureNamespace(name: string): Promise<boolean>;
   /** Server-side apply as `dsa-agent` with force; returns the object as stored. */
   applySession(session: DevSession): Promise<DevSession>;
+  /** Server-side apply of a Secret as `dsa-agent` with force. */
+  applySecret(secret: SecretForApply): Promise<void>;
   getSession(ref: SessionRef): Promise<DevSession | undefined>;
   /**
    * Watch one session from `resourceVersion`. Resolves when the server ends the watch (after about
@@ -148,6 +164,12 @@ export async function createSessionKube(kc: KubeConfig): Promise<SessionKube> {
         { ...sessionPath({ namespace: session.metadata.namespace ?? 'default', name: session.metadata.name }), body: session, fieldManager: AGENT_FIELD_MANAGER, force: true },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
       )) as DevSession;
+    },
+    async applySecret(secret) {
+      await core.patchNamespacedSecret(
+        { namespace: secret.metadata.namespace, name: secret.metadata.name, body: secret, fieldManager: AGENT_FIELD_MANAGER, force: true },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      );
     },
     getSession: (ref) => orUndefined(custom.getNamespacedCustomObject(sessionPath(ref)) as Promise<DevSession>),
     watchSession: (ref, opts) =>

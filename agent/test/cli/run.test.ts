@@ -65,6 +65,7 @@ async function dsa(argv: string[], fakes: Fakes = {}, io: Partial<ContextIO> = {
   const loads: LoadProjectOptions[] = [];
   const renders: RenderOptions[] = [];
   const services: ProjectServices = {
+    revealSecretVars: (p) => p,
     loadProject: async (o) => {
       loads.push(o);
       return fakes.load ? fakes.load(o) : project();
@@ -77,6 +78,7 @@ async function dsa(argv: string[], fakes: Fakes = {}, io: Partial<ContextIO> = {
             sessions: [session('dep', { images: [{ name: 'x' }], deployments: [] }), session('demo', { images: [{ name: 'a' }, { name: 'b' }], deployments: [{ name: 'd' }], dev: { pods: [{ name: 'p' }] } })],
             imageBuilds: [{ apiVersion: 'dsa.dev/v1alpha1', kind: 'ImageBuild', metadata: { name: 'demo-a', namespace: o.namespace } }],
             warnings: [{ path: 'hooks[0]', message: 'runs only with the agent' }],
+            secrets: [],
           };
     },
     renderToYaml: (objects) => objects.map((o) => `---\n${YAML.stringify(o)}`).join(''),
