@@ -25,6 +25,14 @@ describe('appliedHash', () => {
     expect(withAppliedHash(cm({ k: 'v' })).metadata?.annotations?.['dsa.dev/applied-hash']).toBe(appliedHash(cm({ k: 'v' })));
     expect(stableStringify({ b: 1, a: [{ d: 1, c: undefined }] })).toBe('{"a":[{"d":1}],"b":1}');
   });
+
+  it('a forced-deploy request (-d) changes every hash once; the same request keeps it stable', () => {
+    const o = cm({ k: 'v' });
+    expect(appliedHash(o, undefined)).toBe(appliedHash(o));
+    expect(appliedHash(o, '2026-11-30T05:00:00Z')).not.toBe(appliedHash(o));
+    expect(appliedHash(o, '2026-11-30T05:00:00Z')).toBe(appliedHash(cm({ k: 'v' }), '2026-11-30T05:00:00Z'));
+    expect(appliedHash(o, '2026-11-30T05:00:01Z')).not.toBe(appliedHash(o, '2026-11-30T05:00:00Z'));
+  });
 });
 
 describe('decideApply', () => {

@@ -27,13 +27,17 @@ export function stableStringify(v: unknown): string {
 
 const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
-/** Hash of what would be applied (the applied-hash annotation itself excluded). */
-export function appliedHash(obj: KubernetesObject): string {
+/**
+ * Hash of what would be applied (the applied-hash annotation itself excluded). `salt`: the session's forced-deploy
+ * request (`dsa deploy -d` sets requested-at): a new request changes every hash, so every object is applied once
+ * more — drift corrected as DevSpace's -d re-runs kubectl apply — and the same request stays stable (restarts).
+ */
+export function appliedHash(obj: KubernetesObject, salt?: string): string {
   const annotations = { ...(obj.metadata?.annotations ?? {}) };
   delete annotations[ANNOTATIONS.appliedHash];
   const meta = { ...(obj.metadata ?? {}), annotations };
   if (Object.keys(annotations).length === 0) delete (meta as { annotations?: unknown }).annotations;
-  return short(stableStringify({ ...obj, metadata: meta }));
+  return short(stableStringify({ ...obj, metadata: meta }) + (salt ? `\n${salt}` : ''));
 }
 
 /** `obj` with its applied-hash annotation (a new object). */

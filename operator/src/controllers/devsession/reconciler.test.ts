@@ -340,6 +340,19 @@ describe('DevSessionReconciler', () => {
     expect(kube.applied).toEqual(['ConfigMap/dev/a']);
   });
 
+  it('-d (a new requested-at) applies every object once more, unchanged or not; the same request again applies nothing', async () => {
+    const { kube, run } = setup();
+    const s = kube.addSession('s', { deployments: [{ name: 'cfg', kubectl: { manifests: [cm('a'), cm('b')] } }] });
+    await run('s');
+    kube.applied = [];
+    s.metadata.annotations = { ...s.metadata.annotations, 'dsa.dev/requested-at': '2026-11-30T05:00:00Z' };
+    await run('s');
+    expect([...kube.applied].sort()).toEqual(['ConfigMap/dev/a', 'ConfigMap/dev/b']);
+    kube.applied = [];
+    await run('s');
+    expect(kube.applied).toEqual([]);
+  });
+
   it('a transient error reaches status (Reconciling=True, ProgressingWithRetry, the message) before it is rethrown', async () => {
     const { kube, run } = setup();
     kube.addSession('s', { deployments: [{ name: 'cfg', kubectl: { manifests: [cm('a')] } }] });

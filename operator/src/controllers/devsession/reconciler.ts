@@ -673,7 +673,7 @@ export class DevSessionReconciler implements Reconciler<KubernetesObject> {
   private async applyOne(s: DevSession, deployment: string, obj: KubernetesObject, previousKeys: ReadonlySet<string>, log: Logger, actor: Actor): Promise<KubernetesObject> {
     const ref: ObjectRef = { apiVersion: obj.apiVersion ?? '', kind: obj.kind ?? '', namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '' };
     const key = this.appliedKey(s, ref);
-    const hash = appliedHash(obj);
+    const hash = appliedHash(obj, s.metadata.annotations?.[ANNOTATIONS.requestedAt]);
     const known = this.applied.get(key);
     // Worth a read only when the object may already be what we would apply: we applied it before (this
     // process knows the same hash, or the status inventory lists it — a restart). A new object, or a changed
