@@ -1,6 +1,6 @@
 // Full-node tier: dependencies from git, fetched by the agent with the git CLI from a local repository
-// (file://, no network), cached under $XDG_CACHE_HOME/dsa/dependencies, loaded like path dependencies
-// and deployed as their own DevSessions:
+// (file://, no network), cached under $DSA_CACHE/dependencies (CI exports DSA_CACHE; the suite sets its own),
+// loaded like path dependencies and deployed as their own DevSessions:
 //
 //   branch · tag · revision · subPath each deploy the content of that ref · skipBuild deploys a
 //   dependency's image without building it · ignoreDependencies leaves the dependency's own
@@ -58,7 +58,7 @@ async function put(rel: string, text: string): Promise<void> {
 }
 
 function dsa(args: string[], timeoutMs = 300_000): Promise<RunResult> {
-  return run(process.execPath, [DSA, '--config', path.join(work, 'root', 'devspace.yaml'), '-n', ns.name, '--no-color', ...args], { cwd: work, env: { KUBECONFIG: env.kubeconfig, XDG_CACHE_HOME: cache }, timeoutMs, allowFailure: true });
+  return run(process.execPath, [DSA, '--config', path.join(work, 'root', 'devspace.yaml'), '-n', ns.name, '--no-color', ...args], { cwd: work, env: { KUBECONFIG: env.kubeconfig, XDG_CACHE_HOME: cache, DSA_CACHE: path.join(cache, 'dsa') }, timeoutMs, allowFailure: true });
 }
 const show = (r: RunResult) => `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 
