@@ -118,7 +118,9 @@ describe('helm template with default values', () => {
         'CustomResourceDefinition/devsessions.dsa.dev',
         'CustomResourceDefinition/imagebuilds.dsa.dev',
         'Deployment/dsa-operator',
+        'Role/dsa-operator-info-reader',
         'Role/dsa-operator-leader-election',
+        'RoleBinding/dsa-operator-info-reader',
         'RoleBinding/dsa-operator-leader-election',
         'Service/dsa-operator-metrics',
         'ServiceAccount/dsa-operator',
@@ -132,6 +134,14 @@ describe('helm template with default values', () => {
     for (const kind of ['Deployment', 'ServiceAccount', 'Service', 'Role', 'RoleBinding']) {
       for (const o of find(objs, kind)) expect(o.metadata.namespace).toBe('dsa-system');
     }
+  });
+
+  test('info reader: every authenticated user may get the dsa-operator-info ConfigMap, nothing else', () => {
+    const role = find(objs, 'Role').find((r) => r.metadata.name === 'dsa-operator-info-reader')!;
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['dsa-operator-info'], verbs: ['get'] }]);
+    const binding = find(objs, 'RoleBinding').find((r) => r.metadata.name === 'dsa-operator-info-reader')!;
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'dsa-operator-info-reader' });
+    expect(binding.subjects).toEqual([{ kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' }]);
   });
 
   test('deployment: image, args, probes, downward-API env, hardening, /tmp emptyDir', () => {
@@ -477,7 +487,7 @@ describe('helm template variants', () => {
     expect(r.status).toBe(0);
     const objs = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObj).filter(Boolean);
     expect(one(objs, 'Deployment').metadata.name).toBe('team-dsa-operator');
-    expect(one(objs, 'Role').metadata.namespace).toBe('ops');
+    for (const role of find(objs, 'Role')) expect(role.metadata.namespace).toBe('ops');
   });
 
   test('renders without --kube-version too (helm built by `go install` defaults to Kubernetes 1.20)', () => {

@@ -101,7 +101,7 @@ export const confinement: Transform = {
 
 /**
  * The pipeline, in order. A new step joins by adding its entry here (or with insertTransform):
- *  - sync-sidecar (the lead's sync-sidecar.ts) goes after dev-overrides — it builds on the overridden pod
+ *  - sync-sidecar (sync-sidecar.ts) goes after dev-overrides — it builds on the overridden pod
  *    template (image, command) — and before confinement, which must see every object as applied.
  */
 export const DEFAULT_TRANSFORMS: readonly Transform[] = [tagReplacement, decorate, devOverrides, syncSidecar, confinement];
