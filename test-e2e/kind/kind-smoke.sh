@@ -135,10 +135,13 @@ t_operator() {
       $K annotate --overwrite crd "$crd" "meta.helm.sh/release-name=$RELEASE" "meta.helm.sh/release-namespace=$SYS"
     fi
   done
+  # The session's namespace exists first: the chart makes it a tenant namespace (confinement is on by default:
+  # the operator impersonates its dsa-deployer ServiceAccount, which the chart creates there with the tenant Role).
+  $K create namespace "$NS" 2>/dev/null || true
   "$DSA_HELM" --kubeconfig "$KUBECONFIG" upgrade --install "$RELEASE" "$REPO/charts/dsa-operator" -n "$SYS" --create-namespace \
     --wait --timeout 5m --set "image.repository=$repo" --set "image.tag=$tag" --set image.pullPolicy=IfNotPresent \
     --set "builder.image=$DSA_KANIKO_IMAGE" --set "builder.helperImage=$DSA_TEST_IMAGE" --set "watchNamespaces={$NS}" \
-    --set leaderElection.enabled=false
+    --set "tenantNamespaces={$NS}" --set leaderElection.enabled=false
   $K -n "$SYS" wait --for=condition=Available deploy --all --timeout=120s
   $K -n "$SYS" get deploy -o wide
 }
@@ -148,7 +151,7 @@ t_devsession() {
   dsa deploy --timeout 8m
   local phase image built
   phase=$($K -n "$NS" get devsession node-kubectl -o jsonpath='{.status.phase}')
-  [ "$phase" = Ready ] || { echo "phase $phase"; $K -n "$SYS" logs deploy/"$RELEASE" --tail=40; return 1; }
+  [ "$phase" = Ready ] || { echo "phase $phase"; $K -n "$SYS" logs -l app.kubernetes.io/instance="$RELEASE" --tail=40; return 1; }
   built=$($K -n "$NS" get imagebuild node-kubectl-app -o jsonpath='{.status.image}')
   image=$($K -n "$NS" get deploy node-kubectl -o jsonpath='{.spec.template.spec.containers[0].image}')
   echo "built $built, deployed $image"

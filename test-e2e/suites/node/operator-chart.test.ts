@@ -165,6 +165,18 @@ describe('operator chart on a real node', () => {
     expect(cat.stdout).toContain('devsession.dsa.dev/gitops-no-images');
   });
 
+  test('any authenticated developer may read the operator info ConfigMap (dsa version --cluster), and nothing else there', async () => {
+    const as = ['--as=jane', '--as-group=system:authenticated', '-n', SYSTEM_NS];
+    const got = await waitFor('the operator info ConfigMap', async () => {
+      const r = await kubectl(['get', 'configmap', 'dsa-operator-info', '-o', 'jsonpath={.data.version}', ...as], { allowFailure: true });
+      return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
+    });
+    expect(got).toMatch(/\d+\.\d+\.\d+/);
+    const list = await kubectl(['get', 'configmaps', ...as], { allowFailure: true });
+    expect(list.code).not.toBe(0);
+    expect(list.stderr).toMatch(/forbidden/i);
+  });
+
   test('helm uninstall removes the operator but keeps the CRDs (resource-policy keep)', async () => {
     await helm(env, ['uninstall', RELEASE, '--namespace', SYSTEM_NS, '--wait', '--timeout', '2m']);
     installed = false;
