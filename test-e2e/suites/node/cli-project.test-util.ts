@@ -9,9 +9,14 @@ import { REPO_ROOT, e2eOperatorArgs, run, type RunResult } from '../../lib/index
 export const DSA = path.join(REPO_ROOT, 'agent/bin/dsa.js');
 
 /** The operator (both controllers) in this process, for `namespace` only. Returns its stop function. */
-export function startOperator(kc: k8s.KubeConfig, namespace: string, images: { kanikoImage: string; testImage: string; registry?: string }): () => Promise<void> {
+export function startOperator(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  images: { kanikoImage: string; testImage: string; registry?: string },
+  opts: { logLevel?: 'fatal' | 'warn' } = {},
+): () => Promise<void> {
   const cfg = loadConfig({ argv: e2eOperatorArgs(namespace, images), env: {} });
-  const { manager } = buildOperator(cfg, { kc, log: createLogger({ level: 'warn' }), env: { POD_NAME: `e2e-${namespace}` } });
+  const { manager } = buildOperator(cfg, { kc, log: createLogger({ level: opts.logLevel ?? 'warn' }), env: { POD_NAME: `e2e-${namespace}` } });
   const exited = manager.start();
   return async () => {
     await manager.stop();

@@ -13,10 +13,9 @@ import * as k8s from '@kubernetes/client-node';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEVSESSION, GROUP, IMAGEBUILD, VERSION } from '@dsa/api';
-import { buildOperator, createLogger, loadConfig } from '@dsa/operator';
-import { REPO_ROOT, applyCrds, createTestNamespace, kubeFromEnv, requireEnv, run, e2eOperatorArgs, type RunResult, type TestNamespace } from '../../lib/index.js';
+import { DSA_RESOURCES, REPO_ROOT, applyCrds, createTestNamespace, kubeFromEnv, requireEnv, run, type RunResult, type TestNamespace } from '../../lib/index.js';
 import { grantDeployer } from '../../lib/tenant.js';
+import { startOperator } from './cli-project.test-util.js';
 
 jest.setTimeout(600_000);
 
@@ -73,20 +72,14 @@ beforeAll(async () => {
   await grantDeployer(kc, ns.name);
   work = await mkdtemp(path.join(tmpdir(), 'dsa-e2e-failfast-'));
   // No --insecure-registries: one test here is about a plain-HTTP registry the operator was NOT told about.
-  const cfg = loadConfig({ argv: e2eOperatorArgs(ns.name, { kanikoImage: env.kanikoImage, testImage: env.testImage }), env: {} });
-  const { manager } = buildOperator(cfg, { kc, log: createLogger({ level: 'fatal' }), env: { POD_NAME: `e2e-failfast-${ns.name}` } });
-  const exited = manager.start();
-  stopOperator = async () => {
-    await manager.stop();
-    await exited;
-  };
+  stopOperator = startOperator(kc, ns.name, { kanikoImage: env.kanikoImage, testImage: env.testImage }, { logLevel: 'fatal' });
 });
 
 afterAll(async () => {
   console.log(`fail-fast timings (s): ${JSON.stringify(timings)}`);
   await stopOperator?.();
   // The operator is stopped: nothing would remove the sessions' finalizers, and the namespace would stay Terminating.
-  await ns?.cleanup({ stripFinalizers: [{ group: GROUP, version: VERSION, plural: DEVSESSION.plural }, { group: GROUP, version: VERSION, plural: IMAGEBUILD.plural }] });
+  await ns?.cleanup({ stripFinalizers: DSA_RESOURCES });
   if (work) await rm(work, { recursive: true, force: true });
 });
 

@@ -14,10 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEVSESSION, GROUP, IMAGEBUILD, VERSION, type ImageBuild } from '@dsa/api';
-import { buildOperator, createLogger, loadConfig } from '@dsa/operator';
-import { REPO_ROOT, applyCrds, createTestNamespace, kubeFromEnv, requireEnv, run, scopeArgs, waitFor, type RunResult, type TestNamespace } from '../../lib/index.js';
+import { GROUP, IMAGEBUILD, VERSION, type ImageBuild } from '@dsa/api';
+import { DSA_RESOURCES, REPO_ROOT, applyCrds, createTestNamespace, kubeFromEnv, requireEnv, run, waitFor, type RunResult, type TestNamespace } from '../../lib/index.js';
 import { grantDeployer } from '../../lib/tenant.js';
+import { startOperator } from './cli-project.test-util.js';
 
 jest.setTimeout(900_000);
 
@@ -100,19 +100,13 @@ dev:
     imageSelector: ${repo('a')}
 `,
   );
-  const cfg = loadConfig({ argv: ['--leader-elect=false', '--metrics-bind-address=0', `--watch-namespace=${ns.name}`, ...scopeArgs(), `--kaniko-image=${env.kanikoImage}`, `--helper-image=${env.testImage}`], env: {} });
-  const { manager } = buildOperator(cfg, { kc, log: createLogger({ level: 'fatal' }), env: { POD_NAME: `e2e-flags-${ns.name}` } });
-  const exited = manager.start();
-  stopOperator = async () => {
-    await manager.stop();
-    await exited;
-  };
+  stopOperator = startOperator(kc, ns.name, { kanikoImage: env.kanikoImage, testImage: env.testImage }, { logLevel: 'fatal' });
 });
 
 afterAll(async () => {
   await stopOperator?.();
   // The operator is stopped: nothing would remove the sessions' finalizers, and the namespace would stay Terminating.
-  await ns?.cleanup({ stripFinalizers: [{ group: GROUP, version: VERSION, plural: DEVSESSION.plural }, { group: GROUP, version: VERSION, plural: IMAGEBUILD.plural }] });
+  await ns?.cleanup({ stripFinalizers: DSA_RESOURCES });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

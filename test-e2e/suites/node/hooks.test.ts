@@ -9,10 +9,9 @@ import * as k8s from '@kubernetes/client-node';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEVSESSION, GROUP, IMAGEBUILD, VERSION } from '@dsa/api';
-import { buildOperator, createLogger, loadConfig } from '@dsa/operator';
-import { REPO_ROOT, applyCrds, createTestNamespace, kubeFromEnv, kubectl, requireEnv, run, e2eOperatorArgs, type RunResult, type TestNamespace } from '../../lib/index.js';
+import { DSA_RESOURCES, REPO_ROOT, applyCrds, createTestNamespace, kubeFromEnv, kubectl, requireEnv, run, type RunResult, type TestNamespace } from '../../lib/index.js';
 import { grantDeployer } from '../../lib/tenant.js';
+import { startOperator } from './cli-project.test-util.js';
 
 jest.setTimeout(600_000);
 
@@ -92,19 +91,13 @@ hooks:
     command: ${JSON.stringify(log('after:purge'))}
 `,
   );
-  const cfg = loadConfig({ argv: e2eOperatorArgs(ns.name, env), env: {} });
-  const { manager } = buildOperator(cfg, { kc, log: createLogger({ level: 'fatal' }), env: { POD_NAME: `e2e-hooks-${ns.name}` } });
-  const exited = manager.start();
-  stopOperator = async () => {
-    await manager.stop();
-    await exited;
-  };
+  stopOperator = startOperator(kc, ns.name, env, { logLevel: 'fatal' });
 });
 
 afterAll(async () => {
   await stopOperator?.();
   // The operator is stopped: nothing would remove the sessions' finalizers, and the namespace would stay Terminating.
-  await ns?.cleanup({ stripFinalizers: [{ group: GROUP, version: VERSION, plural: DEVSESSION.plural }, { group: GROUP, version: VERSION, plural: IMAGEBUILD.plural }] });
+  await ns?.cleanup({ stripFinalizers: DSA_RESOURCES });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
