@@ -160,8 +160,15 @@ describe('build and deploy flags', () => {
   // The race -d closes (the previous pass's Ready read before the operator took up the request) is
   // unit-tested in agent/src/actions/deploy-flow.test.ts; here: what the user sees, on a real cluster.
   test('-d waits for the new rollout: the Deployment deleted behind dsa\'s back is re-created and ready when dsa returns', async () => {
+    const old = (await apps.readNamespacedDeployment({ namespace: ns.name, name: 'flags' })).metadata?.uid;
     await apps.deleteNamespacedDeployment({ namespace: ns.name, name: 'flags', propagationPolicy: 'Foreground' });
-    await waitFor('the pods to go', async () => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=flags' })).items.length === 0, { timeoutMs: 120_000, intervalMs: 500 });
+    // Gone — or already re-created by the operator, which heals a deleted child on its own when its pods' events
+    // wake the session: either way the old rollout is over, and what dsa waits for is a new one.
+    await waitFor(
+      'the old Deployment to go',
+      async () => (await apps.readNamespacedDeployment({ namespace: ns.name, name: 'flags' }).then((d) => d.metadata?.uid, () => undefined)) !== old,
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
     const r = ok(await dsa(['deploy', '-d']));
     // Checked the moment dsa returned: the new pod is there and ready.
     expect((await readyPods()).length).toBe(1);
