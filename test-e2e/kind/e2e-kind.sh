@@ -125,7 +125,9 @@ YAML
   for node in $("$kind" get nodes --name "$NAME"); do
     for host in "localhost:$REG_PORT" "$REG_NAME:5000" "$reg_ip:5000"; do
       docker exec "$node" mkdir -p "/etc/containerd/certs.d/$host"
-      printf '[host."http://%s:5000"]\n' "$REG_NAME" | docker exec -i "$node" cp /dev/stdin "/etc/containerd/certs.d/$host/hosts.toml"
+      # server = the same plain-HTTP registry: without it containerd falls back to https://<host> when the
+      # mirror answers 404, and a missing image is reported as an HTTPS error instead of "not found".
+      printf 'server = "http://%s:5000"\n\n[host."http://%s:5000"]\n' "$REG_NAME" "$REG_NAME" | docker exec -i "$node" cp /dev/stdin "/etc/containerd/certs.d/$host/hosts.toml"
     done
   done
   # The harness's contract includes "this machine reaches pod IPs directly" (single node, pod CIDR
