@@ -13,9 +13,31 @@ import (
 )
 
 // writeFileAtomic replaces path with data in one rename, so a reader (the sidecar, the supervisor's
-// watcher) never sees a half-written file. The temporary file lives in the same directory (same file
-// system) and its mode is set explicitly, whatever the umask.
+// watcher) never sees a half-written file.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return replaceAtomic(path, mode, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// copyFileAtomic copies src to dst (replacing it in one rename) with the given mode.
+func copyFileAtomic(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return replaceAtomic(dst, mode, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}
+
+// replaceAtomic writes path's new content through fill into a temporary file in the same directory
+// (same file system), sets its mode explicitly whatever the umask, and renames it over path. On any
+// failure the temporary file is removed and path is left as it was.
+func replaceAtomic(path string, mode os.FileMode, fill func(io.Writer) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -32,7 +54,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 			_ = os.Remove(tmpName)
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
+	if err := fill(tmp); err != nil {
 		return err
 	}
 	if err := tmp.Chmod(mode); err != nil {
@@ -42,45 +64,6 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	if err := os.Rename(tmpName, path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
-}
-
-// copyFileAtomic copies src to dst (replacing it in one rename) with the given mode.
-func copyFileAtomic(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	dir, base := filepath.Split(dst)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmpName := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			_ = tmp.Close()
-			_ = os.Remove(tmpName)
-		}
-	}()
-	if _, err := io.Copy(tmp, in); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmpName, dst); err != nil {
 		return err
 	}
 	ok = true
