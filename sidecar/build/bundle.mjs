@@ -39,7 +39,8 @@ const banner = [
   'const __dirname = __dsaDirname(__filename);',
 ].join('\n');
 
-// Native addons (a .node file per platform): resolved at run time from /app/node_modules.
+// Native addons (a .node file per platform) cannot ride in the bundle and the image has no node_modules: kept
+// external and reported below, so build-image.sh refuses to build an image that would import one.
 const NATIVE = ['@parcel/watcher'];
 
 const result = await build({
