@@ -318,7 +318,7 @@ const dev = S.obj({
       disabled: a(S.bool()),
       showLast: a(S.int(0)),
       images: a(S.strList()),
-      sync: w(S.bool(), 'sync logs are always printed', { since: 9 }),
+      sync: a(S.bool(), { since: 9 }),
       selectors: w(S.list(S.any()), 'logs follow the dev pods and images', { since: 10 }),
     }),
     { since: 3 },
