@@ -23,6 +23,14 @@ BIN=$("$CLUSTER_DIR/build-bins.sh" "$([ "$tier" = node ] && echo all || echo cp)
 "$CLUSTER_DIR/pki.sh"
 P=$DSA_RUN/pki
 
+# Leftovers of a cluster whose processes are all gone (killed with their session, container
+# restarted): containerd would spend its start recovering dead shims (the kubelet then fails its
+# CRI check) and the old pod mounts would outlive us. Clean up completely, then start fresh.
+if ! any_proc_alive && stale_state; then
+  log "a previous cluster's processes are gone but its state is left; cleaning it up first"
+  flock -u 9; "$CLUSTER_DIR/cluster-down.sh"; exec "$0" "$@"
+fi
+
 # A node IP change (new VM) invalidates everything; start from scratch.
 if [ -f "$DSA_RUN/node-ip" ] && [ "$(cat "$DSA_RUN/node-ip")" != "$NODE_IP" ]; then
   log "node IP changed; tearing down the old cluster"; flock -u 9; "$CLUSTER_DIR/cluster-down.sh"; exec "$0" "$@"

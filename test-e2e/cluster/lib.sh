@@ -63,7 +63,9 @@ stop_proc() {
   local name=$1 t=${2:-15} f=$PIDS/$1.pid pid i
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
+  # Only a live process that is still that component: a stale pid file (processes killed, pids
+  # reused) must neither abort the caller nor signal an unrelated process.
+  if proc_alive "$name"; then
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && { log "$name did not stop in ${t}s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; }
@@ -74,8 +76,22 @@ stop_proc() {
 # stop_procs TIMEOUT NAME...: like stop_proc, but signals all first and waits for them together.
 stop_procs() {
   local t=$1 n; shift
-  for n in "$@"; do [ -f "$PIDS/$n.pid" ] && kill -TERM "$(cat "$PIDS/$n.pid")" 2>/dev/null; done
+  for n in "$@"; do if proc_alive "$n"; then kill -TERM "$(cat "$PIDS/$n.pid")" 2>/dev/null || true; fi; done
   for n in "$@"; do stop_proc "$n" "$t"; done
+}
+# The cluster's own processes (any tier), for "is anything of ours still running?".
+ALL_PROCS=(etcd kube-apiserver kube-controller-manager kube-scheduler registry containerd kubelet kube-proxy)
+any_proc_alive() { local n; for n in "${ALL_PROCS[@]}"; do proc_alive "$n" && return 0; done; return 1; }
+# State a dead cluster leaves behind: pid files, or mounts under the run/state dirs.
+stale_state() {
+  compgen -G "$PIDS/*.pid" >/dev/null && return 0
+  local b
+  for b in "$DSA_RUN" "$CONTAINERD_STATE"; do
+    [ -e "$b" ] || continue
+    b=$(readlink -f "$b")
+    awk -v b="$b" '$5 == b || index($5, b "/") == 1 {found=1} END {exit !found}' /proc/self/mountinfo && return 0
+  done
+  return 1
 }
 # wait_for DESCRIPTION TIMEOUT CMD...  (polls every 0.25s)
 wait_for() {

@@ -116,10 +116,11 @@ podPidsLimit: -1
 oomScoreAdj: 0
 ${KUBELET_EXTRA_CONFIG:-}
 YAML
-if ! proc_alive kubelet; then
+start_kubelet() {
   start_proc kubelet "$BIN/kubelet" --config "$DSA_RUN/kubelet.yaml" --kubeconfig "$DSA_RUN/kubelet.kubeconfig" \
     --root-dir "$K" --cert-dir "$K/pki" --node-ip "$NODE_IP" --hostname-override "$NODE_NAME"
-fi
+}
+proc_alive kubelet || start_kubelet
 
 # --- kube-proxy (iptables): makes Service VIPs (10.96.0.1 = the apiserver) work from pods ---
 cat > "$DSA_RUN/kube-proxy.yaml" <<YAML
@@ -141,4 +142,19 @@ if ! proc_alive kube-proxy; then
 fi
 
 node_ready() { kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True; }
-wait_for "node $NODE_NAME Ready" 120 node_ready
+# The kubelet exits at once if containerd's CRI is still initializing (it recovers old containers
+# after a restart: "server is not initialized yet"); ctr cannot see that, so restart the kubelet
+# a few times instead of waiting out the timeout on a dead process.
+kubelet_restarts=0
+end=$((SECONDS + 120))
+until node_ready >/dev/null 2>&1; do
+  if ! proc_alive kubelet; then
+    why=$(grep -E 'command failed|failed to run Kubelet' "$DSA_LOGS/kubelet.log" 2>/dev/null | tail -1 | cut -c1-300)
+    [ $kubelet_restarts -lt 5 ] || die "the kubelet keeps exiting: ${why:-see $DSA_LOGS/kubelet.log}"
+    kubelet_restarts=$((kubelet_restarts + 1))
+    log "the kubelet exited (${why:-no reason logged}); restart $kubelet_restarts of 5"
+    sleep 2; start_kubelet
+  fi
+  [ $SECONDS -lt $end ] || die "timeout (120s) waiting for node $NODE_NAME Ready; logs in $DSA_LOGS"
+  sleep 0.25
+done

@@ -43,6 +43,7 @@ if has static; then
   check() { local name=$1; shift; if "$@" > "$OUT/static-$name.log" 2>&1; then echo "PASS $name" >> "$OUT/static.tap-lite"; else echo "FAIL $name (see $OUT/static-$name.log)" >> "$OUT/static.tap-lite"; tail -n 30 "$OUT/static-$name.log" >&2; fi; }
   check typecheck npx tsc -p tsconfig.json --noEmit
   check lint npx eslint --max-warnings 0 .
+  check harness-lib bash test-e2e/cluster/tests/lib-stale-state.sh
   check helper-go bash -c 'cd sidecar/helper && test -z "$(gofmt -l .)" && go vet ./... && go test -count=1 ./...'
   cat "$OUT/static.tap-lite" >&2
   DURATION[static]=$(( $(stamp) - t0 ))
