@@ -126,7 +126,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       case 'start':
         return start(ch);
       case 'listen':
-        return listen(ch, params.port);
+        return listen(ch, params.port, params.host);
       default:
         throw new Error(`the sidecar does not serve ${params.kind} channels`);
     }
@@ -519,7 +519,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     await ch.end();
   }
 
-  async function listen(ch: Channel, port: number): Promise<void> {
+  async function listen(ch: Channel, port: number, host?: string): Promise<void> {
     const servers: Server[] = [];
     const sockets = new Set<Socket>();
     const addresses: string[] = [];
@@ -536,12 +536,15 @@ export async function serve(opts: ServeOptions): Promise<number> {
       }
       void pipeSocket(socket, tunnel);
     };
-    for (const host of ['127.0.0.1', '::1']) {
+    // Loopback unless the session names an address (reversePorts[].bindAddress): only the dev
+    // container's own processes reach the developer's machine by default.
+    const hosts = !host || host === 'localhost' ? ['127.0.0.1', '::1'] : [host];
+    for (const host of hosts) {
       const server = createServer(onConnection);
       const ok = await new Promise<boolean>((resolve) => {
         server.once('error', (e: NodeJS.ErrnoException) => {
           // No IPv6 in the pod is normal; anything else is worth telling.
-          if (host !== '::1' || (e.code !== 'EADDRNOTAVAIL' && e.code !== 'EAFNOSUPPORT')) errors.push(`${host}:${port}: ${e.code ?? e.message}`);
+          if (hosts.length === 1 || host !== '::1' || (e.code !== 'EADDRNOTAVAIL' && e.code !== 'EAFNOSUPPORT')) errors.push(`${host}:${port}: ${e.code ?? e.message}`);
           resolve(false);
         });
         server.listen({ host, port, exclusive: true }, () => resolve(true));

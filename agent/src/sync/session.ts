@@ -6,7 +6,7 @@
 // with failOnError failed) fails alone: it reports the error and starts over after a pause that
 // grows (1 s … 15 s) while the other paths keep syncing on the same connection. Independent of the
 // CLI: it reports through typed events and never prints.
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { DevPortMapping } from '@dsa/api';
@@ -345,12 +345,18 @@ export class SyncSession {
   // --- reverse port forwarding ---
 
   private async listen(conn: Connection, port: DevPortMapping): Promise<void> {
+    // bindAddress is where the pod listens; the sidecar takes an IP address (or localhost) only.
+    let host = port.bindAddress;
+    if (host && host !== 'localhost' && isIP(host) === 0) {
+      this.emit({ type: 'warning', message: `reverse port ${port.remotePort}: bindAddress ${JSON.stringify(host)} is not an IP address; listening on the pod's loopback` });
+      host = undefined;
+    }
     try {
-      const ch = conn.open({ kind: 'listen', port: port.remotePort });
+      const ch = conn.open({ kind: 'listen', port: port.remotePort, ...(host ? { host } : {}) });
       const reply = (await ch.readMsg()) as { ok?: unknown; error?: unknown; addresses?: unknown; warning?: unknown } | null;
       if (reply?.ok === true) {
         const where = Array.isArray(reply.addresses) ? reply.addresses.map(String).join(', ') : `port ${port.remotePort}`;
-        this.emit({ type: 'tunnel', port, ok: true, message: `reverse forwarding ${where} in the pod → ${port.bindAddress || 'localhost'}:${port.localPort}` });
+        this.emit({ type: 'tunnel', port, ok: true, message: `reverse forwarding ${where} in the pod → localhost:${port.localPort}` });
         if (typeof reply.warning === 'string') this.emit({ type: 'warning', message: reply.warning });
         await drain(ch); // open until the connection ends
       } else {
@@ -366,7 +372,8 @@ export class SyncSession {
     const remotePort = ch.params.port;
     const mapping = (this.opts.reversePorts ?? []).find((m) => m.remotePort === remotePort);
     if (!mapping) throw new Error(`no reverse forward for port ${remotePort}`);
-    const host = mapping.bindAddress || 'localhost';
+    // DevSpace dials localhost on the developer's machine too; bindAddress is the pod side's.
+    const host = 'localhost';
     const socket = netConnect({ host, port: mapping.localPort });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());

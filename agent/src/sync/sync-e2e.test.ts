@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createServer, connect as netConnect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYNC_PROTOCOL_VERSION, type SyncStrategy } from '@dsa/api/sync';
@@ -586,23 +586,22 @@ describe('names the container has that cannot be synced', () => {
 });
 
 describe('reverse port forwarding', () => {
-  it('a connection to the port in the pod reaches the laptop (TCP echo)', async () => {
-    const w = world();
+  async function echoServer(): Promise<number> {
     const echo = createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => echo.close(() => r())));
-    const localPort = (echo.address() as AddressInfo).port;
+    return (echo.address() as AddressInfo).port;
+  }
+  async function freePort(): Promise<number> {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const remotePort = (probe.address() as AddressInfo).port;
+    const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
-
-    const { session, events } = startSession(w, {}, { reversePorts: [{ remotePort, localPort, bindAddress: '127.0.0.1' }] });
-    await session.initialSyncDone;
-    await waitFor('the listener in the pod', () => events.some((e) => e.type === 'tunnel' && e.ok));
-    const payload = randomBytes(3 << 20);
-    const got = await new Promise<Buffer>((resolve, reject) => {
-      const c = netConnect({ host: '127.0.0.1', port: remotePort });
+    return port;
+  }
+  function roundTrip(host: string, port: number, payload: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const c = netConnect({ host, port });
       const parts: Buffer[] = [];
       let n = 0;
       c.on('data', (d: Buffer) => {
@@ -616,6 +615,52 @@ describe('reverse port forwarding', () => {
       c.on('error', reject);
       c.write(payload);
     });
-    expect(got.equals(payload)).toBe(true);
+  }
+  // This machine's own non-loopback IPv4 address (the "pod's" address in these tests: the sidecar runs here).
+  const ownAddress = () =>
+    Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  const tunnelOk = (events: SyncEvent[]) => events.find((e) => e.type === 'tunnel' && e.ok) as (SyncEvent & { message: string }) | undefined;
+
+  it('a connection to the port in the pod reaches the laptop (TCP echo); without bindAddress only on loopback', async () => {
+    const w = world();
+    const localPort = await echoServer();
+    const remotePort = await freePort();
+    const { session, events } = startSession(w, {}, { reversePorts: [{ remotePort, localPort }] });
+    await session.initialSyncDone;
+    await waitFor('the listener in the pod', () => !!tunnelOk(events));
+    expect(tunnelOk(events)!.message).toContain(`127.0.0.1:${remotePort}`);
+    expect(tunnelOk(events)!.message).not.toContain(`0.0.0.0`);
+    const payload = randomBytes(3 << 20);
+    expect((await roundTrip('127.0.0.1', remotePort, payload)).equals(payload)).toBe(true);
+    const other = ownAddress();
+    if (other) await expect(roundTrip(other, remotePort, Buffer.from('x'))).rejects.toThrow(/ECONNREFUSED/);
+  }, 20_000);
+
+  it('bindAddress is where the pod listens: 0.0.0.0 accepts on the pod\'s own address too', async () => {
+    const other = ownAddress();
+    expect(other).toBeDefined(); // every machine that runs this suite has one (the harness's node IP)
+    const w = world();
+    const localPort = await echoServer();
+    const remotePort = await freePort();
+    const { session, events } = startSession(w, {}, { reversePorts: [{ remotePort, localPort, bindAddress: '0.0.0.0' }] });
+    await session.initialSyncDone;
+    await waitFor('the listener in the pod', () => !!tunnelOk(events));
+    expect(tunnelOk(events)!.message).toContain(`0.0.0.0:${remotePort}`);
+    const payload = randomBytes(64 << 10);
+    expect((await roundTrip(other!, remotePort, payload)).equals(payload)).toBe(true);
+  }, 20_000);
+
+  it('a bindAddress that is not an IP address is warned about and the pod listens on loopback', async () => {
+    const w = world();
+    const localPort = await echoServer();
+    const remotePort = await freePort();
+    const { session, events } = startSession(w, {}, { reversePorts: [{ remotePort, localPort, bindAddress: 'my-laptop.example' }] });
+    await session.initialSyncDone;
+    await waitFor('the listener in the pod', () => !!tunnelOk(events));
+    expect(events.some((e) => e.type === 'warning' && e.message.includes('bindAddress "my-laptop.example" is not an IP address'))).toBe(true);
+    const payload = Buffer.from('hello');
+    expect((await roundTrip('127.0.0.1', remotePort, payload)).equals(payload)).toBe(true);
   }, 20_000);
 });

@@ -13,6 +13,15 @@ describe('path channel parameters', () => {
   });
 });
 
+describe('listen channel parameters', () => {
+  it('carry a host only when given: an IP address or localhost, never a name to look up in the pod', () => {
+    expect(parseOpenParams({ kind: 'listen', port: 8080 })).toEqual({ kind: 'listen', port: 8080 });
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', '::1', 'localhost']) expect(parseOpenParams({ kind: 'listen', port: 1, host })).toEqual({ kind: 'listen', port: 1, host });
+    for (const bad of ['example.com', '', 42, null, '10.0.0.1; rm -rf /']) expect(() => parseOpenParams({ kind: 'listen', port: 1, host: bad })).toThrow(/listen: host must be an IP address or localhost/);
+    expect(parseOpenParams({ kind: 'tunnel', port: 9, host: '0.0.0.0' })).toEqual({ kind: 'tunnel', port: 9 });
+  });
+});
+
 describe('refused-name notices', () => {
   it('are recognised, bounded and made printable; other messages are not notices', () => {
     expect(parseRefusedNotice({ ready: true })).toBeUndefined();

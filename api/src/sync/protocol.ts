@@ -1,6 +1,8 @@
 // The sync protocol between the agent and `dsa-sidecar serve`: version, limits, typed errors, the
 // handshake's hello, and the parameters of every channel kind. One definition imported by both
-// sides (docs/sync.md, "Protocol"). Dependency-free on purpose: the sidecar bundles it.
+// sides (docs/sync.md, "Protocol"). Dependency-free on purpose (Node built-ins only): the sidecar bundles it.
+
+import { isIP } from 'node:net';
 
 /**
  * Bumped on any incompatible change of the framing or of a channel's messages. Both sides state it in
@@ -138,8 +140,13 @@ export type OpenParams =
   | { kind: 'restart' }
   /** agent → sidecar: the initial sync is done (startContainer). Answer `{ ok }`. */
   | { kind: 'start' }
-  /** agent → sidecar: listen on the pod's loopback; answer `{ ok, addresses }` or `{ ok: false, error }`; listeners live as long as the channel. */
-  | { kind: 'listen'; port: number }
+  /**
+   * agent → sidecar: listen on `port` in the pod, on `host` (an address of the pod: `0.0.0.0`/`::` for
+   * all of them) or, without it, on the pod's loopback only (127.0.0.1 and ::1). Answer
+   * `{ ok, addresses }` or `{ ok: false, error }`; listeners live as long as the channel. A sidecar
+   * that predates `host` ignores it and listens on loopback.
+   */
+  | { kind: 'listen'; port: number; host?: string }
   /** sidecar → agent: one accepted connection on `port`; bytes both ways as DATA. */
   | { kind: 'tunnel'; port: number };
 
@@ -174,10 +181,17 @@ export function parseOpenParams(v: unknown): OpenParams {
     case 'start':
       return { kind: kind as 'restart' };
     case 'listen':
+      return { kind: 'listen', port: port(o.port), ...(o.host !== undefined ? { host: listenHost(o.host) } : {}) };
     case 'tunnel':
-      return { kind: kind as 'listen', port: port(o.port) };
+      return { kind: 'tunnel', port: port(o.port) };
   }
   throw new ProtocolError(`unknown channel kind ${kind}`);
+}
+
+/** A listen address: an IP literal or `localhost` (no name lookups in the pod on the peer's word). */
+function listenHost(v: unknown): string {
+  if (typeof v !== 'string' || (v !== 'localhost' && isIP(v) === 0)) throw new ProtocolError(`listen: host must be an IP address or localhost, got ${JSON.stringify(String(v).slice(0, 64))}`);
+  return v;
 }
 
 const MAX_PATTERNS = 10_000;

@@ -301,7 +301,7 @@ export const ReversePortMapping = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Reverse forwarding: a connection to remotePort in the pod (localhost:remotePort from the container) reaches localPort on the developer\'s machine. bindAddress: the address to listen on in the pod (DevSpace listens on all of them whatever it says).',
+      'Reverse forwarding: a connection to remotePort in the pod (localhost:remotePort from the container) reaches localPort on the developer\'s machine. bindAddress: the address to listen on in the pod, an IP address (0.0.0.0 or :: for all of the pod\'s addresses); without it the pod\'s loopback only, so only the dev container\'s own processes reach the developer\'s machine. The agent connects to localhost:localPort.',
   },
 );
 export type ReversePortMapping = Static<typeof ReversePortMapping>;
