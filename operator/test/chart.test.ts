@@ -327,6 +327,18 @@ describe('helm template variants', () => {
     expect(allows(one(extra, 'ClusterRole', 'dsa-operator-tenant').rules, 'apps', 'daemonsets', 'create')).toBe(true);
   });
 
+  test('tenantNamespaces needs the tenant role and confinement: without them nothing is created there', () => {
+    for (const off of ['tenantRole.create=false', 'confinement.impersonate=false', 'rbac.create=false']) {
+      const objs = render(['tenantNamespaces={team-a}', off]);
+      expect(objs.filter((o) => o.metadata?.namespace === 'team-a')).toEqual([]);
+    }
+  });
+
+  test('sidecar.image reaches the operator as DSA_SIDECAR_IMAGE; empty = not set', () => {
+    expect(envOf(render(['sidecar.image=reg/dsa-sidecar:1'])).DSA_SIDECAR_IMAGE.value).toBe('reg/dsa-sidecar:1');
+    expect(envOf(render()).DSA_SIDECAR_IMAGE?.value ?? '').toBe('');
+  });
+
   test('watchNamespaces: impersonation is granted only in those namespaces', () => {
     const objs = render(['watchNamespaces={team-a,team-b}']);
     expect(find(objs, 'ClusterRoleBinding', 'dsa-operator-impersonate')).toHaveLength(0);

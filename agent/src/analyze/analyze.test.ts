@@ -312,3 +312,41 @@ describe('asking a registry whether it speaks plain HTTP', () => {
   });
 });
 
+
+describe('failed pods and what stops a deploy', () => {
+  const failed = (reason: string | undefined, owner?: string): V1Pod => ({
+    metadata: { name: 'p', namespace: 'dev', ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: owner, name: 'o', uid: 'u' }] } : {}) },
+    spec: { containers: [{ name: 'app', image: 'a' }] },
+    status: { phase: 'Failed', ...(reason ? { reason, message: 'The node was low on resource: memory.' } : {}), containerStatuses: [{ name: 'app', image: 'a', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 2 } } }] },
+  });
+  const opts = { now: new Date('2026-01-01T00:00:00Z') };
+
+  test('a failed pod of a Deployment or a bare pod stops a deploy at once', () => {
+    for (const owner of ['ReplicaSet', undefined]) {
+      const [p] = podProblems(failed(undefined, owner), [], opts);
+      expect(p).toMatchObject({ kind: 'PodFailed', severity: 'error', exitCode: 2, failFastAfterMs: 0 });
+    }
+  });
+
+  test('an evicted pod is an error for analyze but never stops a deploy (its ReplicaSet replaces it); a Job\'s failed pod is a warning', () => {
+    const [evicted] = podProblems(failed('Evicted', 'ReplicaSet'), [], opts);
+    expect(evicted).toMatchObject({ kind: 'PodFailed', severity: 'error', summary: 'evicted: The node was low on resource: memory.' });
+    expect(evicted!.failFastAfterMs).toBeUndefined();
+    const [job] = podProblems(failed(undefined, 'Job'), [], opts);
+    expect(job).toMatchObject({ kind: 'PodFailed', severity: 'warning' });
+    expect(job!.failFastAfterMs).toBeUndefined();
+  });
+
+  test('FailedMount is reported by analyze once a pod has been creating for 60 s; a deploy (no events) is not stopped by it', () => {
+    const creating: V1Pod = {
+      metadata: { name: 'm', namespace: 'dev', creationTimestamp: new Date('2025-12-31T23:58:00Z') },
+      spec: { containers: [{ name: 'app', image: 'a' }] },
+      status: { phase: 'Pending', containerStatuses: [{ name: 'app', image: 'a', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] },
+    };
+    const ev: CoreV1Event = { metadata: { name: 'e' }, involvedObject: { kind: 'Pod', name: 'm', namespace: 'dev' }, type: 'Warning', reason: 'FailedMount', message: 'MountVolume.SetUp failed for volume "cfg" : configmap "cfg" not found', lastTimestamp: new Date('2025-12-31T23:59:50Z') };
+    const withEvents = podProblems(creating, [ev], opts);
+    expect(withEvents).toHaveLength(1);
+    expect(withEvents[0]!.summary + withEvents[0]!.details.join(' ')).toContain('configmap "cfg" not found');
+    expect(podProblems(creating, [], opts)).toEqual([]);
+  });
+});

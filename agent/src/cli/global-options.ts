@@ -50,7 +50,7 @@ export function addGlobalOptions(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
     .option('--context <name>', 'kube context to use (alias --kube-context)', nonEmpty('--context'))
     .addOption(new Option('--kube-context <name>', 'alias of --context').hideHelp().argParser(nonEmpty('--kube-context')))
-    .option('-n, --namespace <ns>', 'namespace (default: the context\'s namespace, then "default")', nonEmpty('--namespace'))
+    .option('-n, --namespace <ns>', 'namespace (default: the project\'s own, then the context\'s, then "default")', nonEmpty('--namespace'))
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_CHOICES).default('table'))
     .option('--no-color', 'disable colours (also NO_COLOR=1 or TERM=dumb; FORCE_COLOR=1 forces them)')
     .option('-v, --verbose', 'debug logs on stderr (and stack traces of internal errors)', false)

@@ -122,6 +122,8 @@ describe('Controller', () => {
     expect(text).toContain('dsa_operator_reconcile_errors_total{controller="devsession"} 2');
     expect(text).toContain('dsa_operator_workqueue_retries_total{controller="devsession"} 1');
     expect(text).toMatch(/dsa_operator_reconcile_duration_seconds_count\{controller="devsession"\} 4/);
+    expect(text).toMatch(/dsa_operator_workqueue_adds_total\{controller="devsession"\} [1-9]/);
+    expect(text).toContain('dsa_operator_workqueue_depth{controller="devsession"} 0');
     await c.stop(1000);
   });
 

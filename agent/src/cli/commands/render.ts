@@ -9,7 +9,8 @@ export const renderCommand = defineCommand<RenderFlags>({
   description:
     'Load devspace.yaml (profiles and variables applied), and print the DevSession of the project and of\n' +
     'each dependency, plus the ImageBuilds the operator will create. Never contacts the cluster: the\n' +
-    'namespace comes from -n, the kube context, or "default". Pipe it to `kubectl apply -f -` for GitOps.',
+    'namespace comes from -n, the project\'s own, the kube context, or "default". Pipe it to\n' +
+    '`kubectl apply -f -` for GitOps.',
   options: [skipFileChecksOption()],
   examples: [
     ['dsa render', 'multi-document YAML for ./devspace.yaml'],
