@@ -11,6 +11,7 @@
 #                the cluster, pushes it to the registry and rolls it out; the session is Ready
 #   logs         `dsa logs` shows the app's log
 #   port-forward kubectl port-forward to the deployed app carries HTTP
+#   host         kind next to the harness: FORWARD policy, the dockerd guard rule, the harness node Ready
 #   down         `dsa down` deletes the session and what it deployed
 # Usage: test-e2e/kind/kind-smoke.sh   (env: the file `e2e-kind.sh env` prints, read when KUBECONFIG is unset)
 set -uo pipefail
@@ -76,6 +77,22 @@ t_node() {
   until_ok 60 all_running local-path-storage || { $K -n local-path-storage get pods -o wide; return 1; }
   $K get nodes -o wide
   $K -n kube-system get pods -o custom-columns=POD:.metadata.name,IMAGE:.spec.containers[0].image,READY:.status.containerStatuses[0].ready
+}
+# kind next to the harness on one machine (README, "Docker"): dockerd left the FORWARD policy alone, the
+# guard rule of the dockerd we started is in place, and the harness's node (when it runs) is still Ready.
+t_host() {
+  local policy cache=${DSA_CACHE:-$HOME/.cache/dsa} pidf
+  policy=$(iptables -S FORWARD | head -1)
+  [ "$policy" = "-P FORWARD ACCEPT" ] || { echo "FORWARD policy is '$policy': pod traffic through cni0 would be cut"; return 1; }
+  pidf=$cache/kind/dockerd.docker.pid
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    iptables -S DOCKER-USER | grep -q dsa-kind-guard || { echo "no dsa-kind-guard rule in DOCKER-USER"; iptables -S DOCKER-USER; return 1; }
+  fi
+  if [ -f "$cache/run/admin.kubeconfig" ] && "$DSA_KUBE_BIN/kubectl" --kubeconfig "$cache/run/admin.kubeconfig" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; then
+    "$DSA_KUBE_BIN/kubectl" --kubeconfig "$cache/run/admin.kubeconfig" get node dsa-node -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True \
+      || { echo "the harness's node dsa-node is not Ready next to kind"; return 1; }
+    echo "harness node dsa-node Ready"
+  fi
 }
 t_dns() {
   $K create namespace $PROBE
@@ -187,6 +204,7 @@ t_down() {
 
 check "node image: node Ready, kind's system pods run" t_node
 [ $failed = 0 ] || healthy=0
+check "host: FORWARD policy kept, kind guard rule in place, harness node still Ready" t_host
 check "node image: cluster DNS (CoreDNS) resolves service and docker names" t_dns
 check "node image: default StorageClass (local-path) provisions a volume" t_storage
 check "local registry: KEP-1755 ConfigMap, pulls by containerd" t_registry
