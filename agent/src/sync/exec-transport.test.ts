@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import type { ExecLike, ExecSocket } from '@dsa/api/build-context';
-import { SIDECAR_CONTAINER, SIDECAR_SERVE_COMMAND } from '@dsa/api/sync';
+import { Connection, DEFAULT_WINDOW, FrameDecoder, FrameType, MAX_FRAME_PAYLOAD, SIDECAR_CONTAINER, SIDECAR_SERVE_COMMAND, encodeFrame, encodePreamble } from '@dsa/api/sync';
 import { describeExecEnd, execTransport } from './exec-transport.js';
 
 class FakeSocket extends EventEmitter implements ExecSocket {
@@ -82,6 +82,35 @@ describe('execTransport', () => {
     expect((await err).message).toBe(
       'dsa-sidecar serve ended: command terminated with non-zero exit code: 127 (exec: "/usr/local/bin/dsa-sidecar": stat: no such file or directory)',
     );
+  });
+
+  it('coalesces the frames queued while the WebSocket is behind into messages of at most 256 KiB (a lone full frame as is)', async () => {
+    const f = fakeExec();
+    const duplex = await execTransport({} as KubeConfig, { namespace: 'ns', pod: 'p' }, { exec: f.exec })(new AbortController().signal);
+    const connP = Connection.establish(duplex, { role: 'agent', software: 'dsa test', pingIntervalMs: 60_000 });
+    f.stdout().write(Buffer.concat([encodePreamble(), encodeFrame(FrameType.Hello, 0, Buffer.from(JSON.stringify({ role: 'sidecar', software: 's', window: DEFAULT_WINDOW })))]));
+    const conn = await connP;
+    const ch = conn.open({ kind: 'start' });
+    // Nothing is flushed yet: 3000 small messages (~380 KB) and two full-size DATA frames pile up.
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < 3000; i++) sends.push(ch.send({ i, pad: 'x'.repeat(100) }));
+    sends.push(ch.write(Buffer.alloc(MAX_FRAME_PAYLOAD, 1)), ch.write(Buffer.alloc(MAX_FRAME_PAYLOAD, 2)));
+    await Promise.all(sends);
+    for (let k = 0; k < 10_000 && f.socket().pendingCallbacks.length; k++) {
+      f.socket().flush();
+      await new Promise((r) => setImmediate(r));
+    }
+    const messages = f.socket().frames;
+    const decoder = new FrameDecoder();
+    const frames = messages.flatMap((m) => decoder.push(m.subarray(1))).filter((fr) => fr.channel === ch.id);
+    expect(frames.map((fr) => (fr.type === FrameType.Data ? `data ${fr.payload[0]}` : 'msg')).slice(-3)).toEqual(['msg', 'data 1', 'data 2']);
+    expect(frames.length).toBe(1 + 3000 + 2); // OPEN, the messages, the data, in order
+    // Fewer WebSocket messages than frames, and none larger than 256 KiB (or one full frame + its header).
+    expect(messages.length).toBeLessThan(frames.length - 500);
+    const sizes = messages.map((m) => m.length - 1);
+    expect(Math.max(...sizes)).toBe(9 + MAX_FRAME_PAYLOAD);
+    expect(sizes.filter((n) => n > MAX_FRAME_PAYLOAD)).toEqual([9 + MAX_FRAME_PAYLOAD, 9 + MAX_FRAME_PAYLOAD]);
+    conn.close('test over');
   });
 
   it('describes the end of an exec in one line', () => {

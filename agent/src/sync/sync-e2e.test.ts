@@ -7,7 +7,9 @@ import { createServer, connect as netConnect, type AddressInfo } from 'node:net'
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SYNC_PROTOCOL_VERSION, type SyncStrategy } from '@dsa/api/sync';
+import { Connection, FrameDecoder, FrameType, RecordReader, RecordWriter, SYNC_PROTOCOL_VERSION, parseWriteResults, type SyncStrategy, type WriteResult } from '@dsa/api/sync';
+import { Duplex } from 'node:stream';
+import type { TransportFactory } from './session.js';
 import type { SyncEvent, SyncPathConfig } from './events.js';
 import { SyncSession, type SyncSessionOptions } from './session.js';
 import { sidecarProcesses, type SidecarProcesses } from './sidecar-process.test-util.js';
@@ -235,6 +237,49 @@ describe('initial strategies', () => {
     }
   }, 40_000);
 
+  it('initial sync: a large set moves over three read and three file-write channels, a small one over one each', async () => {
+    /** The kinds of the channels the agent opens, read off the bytes it sends the real sidecar. */
+    const tapped = (procs: SidecarProcesses, opens: string[]): TransportFactory => async (signal) => {
+      const inner = await procs.connect(signal);
+      const decoder = new FrameDecoder();
+      const outer = new Duplex({
+        read() {},
+        write(chunk: Buffer, _enc, cb) {
+          for (const f of decoder.push(chunk)) if (f.type === FrameType.Open) opens.push((JSON.parse(f.payload.toString()) as { kind: string }).kind);
+          inner.write(chunk, cb);
+        },
+        final(cb) {
+          inner.end(cb);
+        },
+        destroy(err, cb) {
+          inner.destroy();
+          cb(err);
+        },
+      });
+      inner.on('data', (c: Buffer) => outer.push(c));
+      inner.on('end', () => outer.push(null));
+      inner.on('error', (e) => outer.destroy(e));
+      return outer;
+    };
+    const count = (opens: string[], kind: string) => opens.filter((k) => k === kind).length;
+    for (const files of [100, 10]) {
+      const w = world();
+      for (let i = 0; i < files; i++) {
+        put(w.local, `up/f${i}.txt`, `local ${i}`);
+        put(w.remote, `down/f${i}.txt`, `remote ${i}`);
+      }
+      const procs = sidecarProcesses([w.remote], w.ctl);
+      const opens: string[] = [];
+      const { session } = startSession(w, { initialSync: 'preferLocal' }, { connect: tapped(procs, opens) });
+      cleanups.push(() => void procs.all.forEach((c) => c.kill('SIGKILL')));
+      await session.initialSyncDone;
+      expect(read(path.join(w.local, `down/f${files - 1}.txt`))).toBe(`remote ${files - 1}`);
+      expect(read(path.join(w.remote, `up/f${files - 1}.txt`))).toBe(`local ${files - 1}`);
+      // Uploads: the directories first on one channel, then the files spread over three.
+      expect([files, count(opens, 'read'), count(opens, 'write')]).toEqual(files >= 64 ? [files, 3, 4] : [files, 1, 1]);
+    }
+  }, 30_000);
+
   it('same size and different mtime: content hashes decide, nothing is transferred when equal', async () => {
     const w = world();
     put(w.local, 'same.txt', 'identical');
@@ -383,6 +428,72 @@ describe('reliability', () => {
     const { session, events } = startSession(w, {}, { connection: { protocolVersion: SYNC_PROTOCOL_VERSION + 1 } });
     await expect(session.initialSyncDone).rejects.toThrow(/the operator's sidecar image is older than this dsa/);
     expect(events.filter((e) => e.type === 'error' && e.fatal)).toHaveLength(1);
+  }, 20_000);
+
+  it('the sidecar applies the excludes itself: refuses upload-excluded writes sent anyway, never reports download-excluded paths', async () => {
+    const w = world();
+    put(w.remote, 'debug.log', 'container log');
+    put(w.remote, 'gen/out.txt', 'generated');
+    put(w.remote, 'keep.txt', 'keep');
+    const procs = sidecarProcesses([w.remote], w.ctl);
+    cleanups.push(() => void procs.all.forEach((c) => c.kill('SIGKILL')));
+    // A raw agent: the protocol by hand, without the engine's own filtering.
+    const conn = await Connection.establish(await procs.connect(new AbortController().signal), { role: 'agent', software: 'raw test' });
+    cleanups.push(() => conn.close('test over'));
+    const pathCh = conn.open({ kind: 'path', path: 0, devPod: 'api', sync: 0, excludes: { exclude: [], uploadExclude: ['*.log'], downloadExclude: ['gen/'] } });
+    expect(await pathCh.readMsg()).toMatchObject({ ok: true });
+    await pathCh.end();
+    const records = async (ch: ReturnType<Connection['open']>) => {
+      const r = new RecordReader(ch);
+      const got: string[] = [];
+      for (let rec = await r.next(); rec; rec = await r.next()) {
+        if ((rec.tag === 'S' || rec.tag === 'H') && rec.change) got.push(`${rec.tag} ${rec.change.p}`);
+        else if (rec.tag === 'C') await r.content(() => undefined).catch(() => undefined);
+        else if (rec.tag === 'X') got.push(`X ${rec.p}: ${rec.message}`);
+      }
+      return got;
+    };
+    // Scan: gen/ is not reported.
+    const scanCh = conn.open({ kind: 'scan', path: 0 });
+    await scanCh.end();
+    expect((await records(scanCh)).sort()).toEqual(['S debug.log', 'S keep.txt']);
+    // Watch: a change under gen/ is not pushed; one beside it is.
+    const watchCh = conn.open({ kind: 'watch', path: 0 });
+    expect(await watchCh.readMsg()).toEqual({ ready: true });
+    put(w.remote, 'gen/later.txt', 'generated later');
+    await new Promise((r) => setTimeout(r, 100));
+    put(w.remote, 'later.txt', 'later');
+    const pushed: string[] = [];
+    const wr0 = new RecordReader(watchCh);
+    while (!pushed.includes('later.txt')) {
+      const rec = await wr0.next();
+      if (rec && (rec.tag === 'S' || rec.tag === 'H') && rec.change) pushed.push(rec.change.p);
+    }
+    expect(pushed.filter((p) => p.startsWith('gen'))).toEqual([]);
+    watchCh.reset('done');
+    // Read: asking for gen/out.txt gets a refusal, not the file.
+    const readCh = conn.open({ kind: 'read', path: 0 });
+    await readCh.send({ paths: ['gen/out.txt'] });
+    await readCh.end();
+    expect(await records(readCh)).toEqual(['X gen/out.txt: excluded from download']);
+    // Write: debug.log (upload-excluded) is refused and left alone; new.txt is written.
+    const writeCh = conn.open({ kind: 'write', path: 0 });
+    const wr = new RecordWriter(writeCh);
+    for (const [p, body] of [
+      ['debug.log', 'overwritten?'],
+      ['new.txt', 'new'],
+    ] as const) {
+      await wr.head({ p, t: 'f', s: body.length, m: 1_700_000_000_000, c: 0, x: 0o644 });
+      await wr.content(Buffer.from(body));
+      await wr.endFile(true);
+    }
+    await wr.flush();
+    await writeCh.end();
+    const results: WriteResult[] = [];
+    for (let m = await writeCh.readMsg(); m !== null; m = await writeCh.readMsg()) results.push(...parseWriteResults(m));
+    expect(results).toEqual([{ p: 'debug.log', error: 'excluded from upload' }, expect.objectContaining({ p: 'new.txt', ok: true })]);
+    expect(read(path.join(w.remote, 'debug.log'))).toBe('container log');
+    expect(read(path.join(w.remote, 'new.txt'))).toBe('new');
   }, 20_000);
 
   it('refuses a sync path the pod does not serve, with a clear message', async () => {

@@ -17,7 +17,7 @@ import type { AgentStatus } from '../session/kube.js';
 import { sidecarProcesses, type SidecarProcesses } from './sidecar-process.test-util.js';
 import type { CommandRunner } from './sync-commands.js';
 import { commandRunner } from './sync-commands.js';
-import { noSidecarMessage, syncService, syncSpecs, type SyncServiceOptions } from './sync-service.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, noSidecarMessage, syncService, syncSpecs, type SyncServiceOptions } from './sync-service.js';
 
 /** Each test starts `dsa-sidecar serve` children under tsx: seconds, not milliseconds. */
 const SLOW = 60_000;
@@ -287,6 +287,23 @@ describe('sync service', () => {
     expect(r.env.lines.filter((l) => l.includes('lost the connection'))).toHaveLength(1);
   }, SLOW);
 
+  it('no pod yet: waits for the session to name one (SYNC connecting), without trying to connect meanwhile', async () => {
+    const w = world(['api-1']);
+    put(w.local, 'app.js', 'v1');
+    const noPod = devSession();
+    const r = run(w, { ...noPod, status: { ...noPod.status, pods: [] } });
+    await waitFor('the status', () => r.status()?.sync === 'connecting');
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(w.connects).toEqual([]);
+    expect(r.env.lines.filter((l) => /^(warn|error): /.test(l))).toEqual([]);
+    expect(r.status()?.sync).toBe('connecting');
+    const named = Date.now();
+    r.kube.push(withPod(r.stored, 'api-1'));
+    await waitFor('the sync', () => read(path.join(w.pods.get('api-1')!.remote, 'app.js')) === 'v1');
+    expect(w.connects.map((c) => c.pod)).toEqual(['api-1']);
+    expect(w.connects[0]!.at - named).toBeLessThan(500);
+  }, SLOW);
+
   it('says once that a pod has no sidecar, lets logs start, and syncs once the dev pod has a pod with one', async () => {
     const w = world(['api-2']);
     put(w.local, 'app.js', 'v1');
@@ -398,6 +415,18 @@ describe('commands after sync', () => {
     put(w.local, 'app.json', '{"v":2}');
     await waitFor('the command', () => rec.runs.length === 1);
     expect(rec.runs[0]!.argv).toEqual(['touch', '/app0/app.json']);
+  }, SLOW);
+
+  it('a command that runs too long is stopped (commandTimeoutMs, 10 minutes by default): a warning, and the sync goes on', async () => {
+    expect(DEFAULT_COMMAND_TIMEOUT_MS).toBe(10 * 60_000);
+    const w = world(['api-1']);
+    put(w.local, 'index.js', 'v1');
+    const r = run(w, devSession({ onUpload: { exec: [{ command: 'sleep 30', shell: true, where: 'local' }] } }), { commandTimeoutMs: 300 });
+    const t0 = Date.now();
+    await waitFor('the initial sync', () => r.probe.startedAt > 0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.env.lines).toContain('warn: sync ./src: onUpload command sleep 30 failed locally: timed out');
+    await waitFor('synced', () => r.status()?.sync === '1/1 synced');
   }, SLOW);
 
   it('failOnError: a failing command restarts the sync of that path', async () => {

@@ -75,7 +75,7 @@ export function noSidecarMessage(pod: string, devPod: string): string {
   );
 }
 
-const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000;
 /** Download batches waiting for their onDownload commands, per path, before they are merged. */
 const MAX_QUEUED_BATCHES = 16;
 

@@ -1,8 +1,9 @@
 import { describe, expect, it, afterEach } from '@jest/globals';
+import { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { Connection, type Channel, type ConnectionOptions } from './connection.js';
 import { duplexPair, type Link } from './duplex-pair.test-util.js';
-import { FrameType, encodeFrame, encodePreamble } from './frames.js';
+import { FrameDecoder, FrameType, encodeFrame, encodePreamble } from './frames.js';
 import {
   ChannelError,
   ConnectionLostError,
@@ -220,6 +221,50 @@ describe('liveness', () => {
     expect(a.isClosed).toBe(false);
     expect(s.isClosed).toBe(false);
     expect(a.rttMs).toBeDefined();
+  });
+
+  it('control frames jump the write queue: a PONG goes out ahead of a data backlog', async () => {
+    // A transport that completes each write only when the test releases it (a WebSocket that is behind).
+    const written: Buffer[] = [];
+    const held: Array<() => void> = [];
+    const stream = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        written.push(Buffer.from(chunk));
+        held.push(cb);
+      },
+    });
+    const release = async () => {
+      for (let k = 0; k < 100 && held.length; k++) {
+        held.shift()!();
+        await sleep(1);
+      }
+    };
+    const aP = Connection.establish(stream, { role: 'agent', software: 'dsa', pingIntervalMs: 60_000 });
+    stream.push(Buffer.concat([encodePreamble(), encodeFrame(FrameType.Hello, 0, Buffer.from(JSON.stringify({ role: 'sidecar', software: 's', window: DEFAULT_WINDOW })))]));
+    const a = await aP;
+    conns.push(a);
+    await release();
+    const ch = a.open({ kind: 'write', path: 0 });
+    await ch.write(Buffer.alloc(4 * MAX_FRAME_PAYLOAD)); // a window of data, queued behind the transport
+    stream.push(encodeFrame(FrameType.Ping, 0, Buffer.alloc(8)));
+    await sleep(5);
+    await release();
+    const types = new FrameDecoder().push(Buffer.concat(written)).map((f) => f.type);
+    const { Hello, Open, Data, Pong } = FrameType;
+    expect(types).toEqual([Hello, Open, Data, Pong, Data, Data, Data]);
+  });
+
+  it('a stall of our own event loop is not blamed on the peer', async () => {
+    const { a, s } = await pair({ pingIntervalMs: 50, idleTimeoutMs: 300 }, { pingIntervalMs: 50, idleTimeoutMs: 300 });
+    await sleep(100);
+    const until = Date.now() + 700; // both ends live in this process: neither can read nor write meanwhile
+    while (Date.now() < until) {
+      /* busy */
+    }
+    await sleep(200);
+    expect(a.isClosed).toBe(false);
+    expect(s.isClosed).toBe(false);
   });
 
   it('the other side closing is reported, and pending reads fail', async () => {

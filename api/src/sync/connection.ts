@@ -561,10 +561,11 @@ export class Connection {
       while (!this.failure && (this.urgent.length || this.out.length)) {
         // Coalesce queued frames into one write (one WebSocket message on exec), control first.
         // Headers and payloads are queued as separate parts; a frame's two parts always go together.
+        // A frame that would take the write past `limit` waits for the next one (a lone frame goes as is).
         const parts: Buffer[] = [];
         let n = 0;
-        while (this.urgent.length && n < limit) n += takeFrame(parts, this.urgent);
-        while (this.out.length && n < limit) n += takeFrame(parts, this.out);
+        while (this.urgent.length && (n === 0 || n + frameSize(this.urgent) <= limit)) n += takeFrame(parts, this.urgent);
+        while (!this.urgent.length && this.out.length && (n === 0 || n + frameSize(this.out) <= limit)) n += takeFrame(parts, this.out);
         const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
         if (!this.stream.write(buf)) {
           await new Promise<void>((r) => (this.drainWaiter = r));
@@ -576,6 +577,12 @@ export class Connection {
       this.writing = false;
     }
   }
+}
+
+/** Bytes of the first frame queued in `q` (header + payload). */
+function frameSize(q: Buffer[]): number {
+  const head = q[0]!;
+  return head.length + head.readUInt32BE(0);
 }
 
 /** Move one frame (its header, and its payload when it has one) from `q` to `parts`. */
