@@ -1,4 +1,4 @@
-// Every DevSpace example in shared/devspace-examples (beside the repository) loads (file checks off: their Dockerfiles,
+// Every DevSpace example in agent/test/fixtures/devspace-examples loads (file checks off: their Dockerfiles,
 // manifests and charts are not next to them), with assertions on what it means.
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
@@ -9,8 +9,8 @@ import { ConfigError } from './errors.js';
 import { loadProject } from './load.js';
 import type { LoadOptions } from './types.js';
 
-// shared/ sits beside the repository (our machines and CI); DSA_DEVSPACE_EXAMPLES overrides.
-const DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../../../../shared/devspace-examples', import.meta.url));
+// DevSpace's examples, vendored (agent/test/fixtures/devspace-examples/README.md); DSA_DEVSPACE_EXAMPLES overrides.
+const DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../../test/fixtures/devspace-examples', import.meta.url));
 const ex = (f: string) => path.join(DIR, f);
 
 function load(file: string, extra: Partial<LoadOptions> = {}): Promise<ProjectConfig> {
@@ -38,7 +38,8 @@ describe('DevSpace examples', () => {
     expect(byName.quickstart?.sync).toEqual([expect.objectContaining({ localPath: DIR, containerPath: '.', excludePaths: ['node_modules'] })]);
     expect(byName.default).toMatchObject({ selector: { imageName: 'default' }, command: ['sleep', '999999999999'] });
     expect(p.dev.interactive).toBe(true);
-    expect(p.warnings).toEqual([]);
+    // createPullSecret is parsed, not acted on: no pull secret is created.
+    expect(p.warnings.map((w) => w.path)).toEqual(['images.default.createPullSecret']);
   });
 
   it('v3.5.18-microservices: kubectl glob, local chart, terminal grouped with the same selector', async () => {
@@ -159,7 +160,7 @@ describe('DevSpace examples', () => {
     expect(p.dev.open).toEqual(['http://localhost:3000']);
     // `path: ./` is one part, so DevSpace uses it for both sides: the working directory in the container.
     expect(p.dev.pods[0]?.sync[0]).toMatchObject({ localPath: DIR, containerPath: './' });
-    expect(p.warnings.map((w) => w.path).sort()).toEqual(['dev.my-dev.ssh', 'dev.my-dev.sync[0].excludeFile']);
+    expect(p.warnings.map((w) => w.path).sort()).toEqual(['dev.my-dev.open', 'dev.my-dev.ssh', 'dev.my-dev.sync[0].excludeFile']);
   });
 
   it('v6.3.21-hot-reload-container-restart: vars map shorthand, imageSelector of a built image', async () => {

@@ -103,6 +103,22 @@ describe('fixture projects with files', () => {
     expect(d1).toBe(d2);
   });
 
+  it('v2beta1 dependencies: disabled is not loaded, the first of profiles is applied; their warnings are reported under their path', async () => {
+    const fs = memFileReader({
+      '/w/root/devspace.yaml': 'version: v2beta1\ndependencies:\n  a: {path: ../a, disabled: true}\n  b: {path: ../b, profiles: [light, heavy]}\n',
+      '/w/a/devspace.yaml': 'version: v2beta1\nname: a\n',
+      '/w/b/devspace.yaml': 'version: v2beta1\nname: b\nimages:\n  x: {image: reg/x, createPullSecret: true}\nprofiles:\n- name: light\n  patches: [{op: replace, path: name, value: b-light}]\n',
+    });
+    const p = await loadProject({ configPath: '/w/root/devspace.yaml', fs, env: {}, checkFiles: false });
+    expect(p.dependencies.map((d) => d.name)).toEqual(['b']);
+    expect(p.dependencies[0]?.project?.profiles).toEqual(['light']);
+    expect(p.dependencies[0]?.project?.name).toBe('b-light');
+    expect(p.warnings).toEqual([
+      expect.objectContaining({ path: 'dependencies.b.profiles', message: expect.stringContaining('only the first profile (light)') }),
+      expect.objectContaining({ path: 'dependencies.b.images.x.createPullSecret', pos: { file: '/w/b/devspace.yaml', line: 4, col: 21 } }),
+    ]);
+  });
+
   it('ignoreDependencies loads the dependency but not its own dependencies', async () => {
     const fs = memFileReader({
       '/w/root/devspace.yaml': 'version: v1beta9\ndependencies:\n- source: {path: ../b}\n  ignoreDependencies: true\n',

@@ -11,8 +11,8 @@ import { ConfigError } from './errors.js';
 import { loadProject } from './load.js';
 import { memFileReader } from './mem-fs.js';
 
-// shared/ sits beside the repository (our machines and CI); DSA_DEVSPACE_EXAMPLES overrides.
-const DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../../../../shared/devspace-examples', import.meta.url));
+// DevSpace's examples, vendored (agent/test/fixtures/devspace-examples/README.md); DSA_DEVSPACE_EXAMPLES overrides.
+const DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../../test/fixtures/devspace-examples', import.meta.url));
 const EXAMPLES = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
   .sort()

@@ -20,14 +20,14 @@ describe('hooks', () => {
         '  background: true',
         '  silent: true',
         '  when: {after: {deployments: web}}',
-        '  where: {container: {labelSelector: {app: web}, containerName: main, timeout: 20, imageName: web}}',
+        '  where: {container: {labelSelector: {app: web}, containerName: main, timeout: 20, imageName: web, namespace: team}}',
         '',
       ].join('\n'),
     );
     const [a, b, c] = hookSpecs(p);
     expect(a).toEqual({ command: 'echo', args: ['built'], events: ['after:build'], shell: false, os: [], background: false, silent: false });
     expect(b).toMatchObject({ command: 'npm run migrate', args: [], shell: true, events: ['before:deploy:api', 'after:deploy'] });
-    expect(c).toMatchObject({ os: ['linux', 'darwin'], background: true, silent: true, events: ['after:deploy:web'], container: { labelSelector: { app: 'web' }, containerName: 'main', timeoutSeconds: 20, imageName: 'web', wait: true, once: false } });
+    expect(c).toMatchObject({ os: ['linux', 'darwin'], background: true, silent: true, events: ['after:deploy:web'], container: { labelSelector: { app: 'web' }, containerName: 'main', timeoutSeconds: 20, imageName: 'web', namespace: 'team', wait: true, once: false } });
     expect(p.warnings).toEqual([]);
   });
 
@@ -39,7 +39,7 @@ describe('hooks', () => {
         '- name: seed',
         '  events: ["after:deploy:db"]',
         '  command: ./seed.sh',
-        '  container: {imageSelector: reg/db, once: true, wait: false}',
+        '  container: {imageSelector: reg/db, once: true, wait: false, namespace: db}',
         '- {events: [before:deploy], command: "true", disabled: true}',
         '- {events: [after:deploy], upload: {localPath: ./x}, container: {pod: a}}',
         '- {events: [], command: echo}',
@@ -48,7 +48,7 @@ describe('hooks', () => {
     );
     const specs = hookSpecs(p);
     expect(specs).toHaveLength(2);
-    expect(specs[0]).toMatchObject({ name: 'seed', command: './seed.sh', shell: true, container: { imageSelector: 'reg/db', once: true, wait: false, timeoutSeconds: 150 } });
+    expect(specs[0]).toMatchObject({ name: 'seed', command: './seed.sh', shell: true, container: { imageSelector: 'reg/db', once: true, wait: false, timeoutSeconds: 150, namespace: 'db' } });
     expect(p.warnings.map((w) => `${w.path}: ${w.message}`)).toEqual([
       'hooks[2].upload: parsed but not acted on: upload hooks are not run',
       'hooks[2]: has no command (hooks that only upload, download, wait or print logs are not run by dsa)',
@@ -57,8 +57,8 @@ describe('hooks', () => {
   });
 
   it('v1beta11: container, name and disabled exist there, not before', async () => {
-    const p = await load('version: v1beta11\nhooks:\n- {name: x, command: echo, events: [after:deploy], container: {pod: p, once: true}}\n');
-    expect(hookSpecs(p)[0]).toMatchObject({ name: 'x', container: { pod: 'p', once: true } });
+    const p = await load('version: v1beta11\nhooks:\n- {name: x, command: echo, events: [after:deploy], container: {pod: p, once: true, namespace: other}}\n');
+    expect(hookSpecs(p)[0]).toMatchObject({ name: 'x', container: { pod: 'p', once: true, namespace: 'other' } });
     await expect(load('version: v1beta10\nhooks:\n- {command: echo, container: {pod: p}}\n')).rejects.toThrow('unknown field "container" in v1beta10');
   });
 });

@@ -332,6 +332,10 @@ async function loadDependencies(project: ProjectConfig, pieces: NormalizedPieces
         st.stack.pop();
       }
       st.cache.set(key, child);
+      // Its own warnings (fields dsa does not act on, …) are reported with the root's, once per loaded
+      // file, under `dependencies.<name>.` as render names them; their positions point into its devspace.yaml.
+      const prefix = `dependencies.${dep.name}`;
+      project.warnings.push(...child.warnings.map((w) => ({ ...w, path: w.path ? `${prefix}.${w.path}` : prefix })));
     }
     dep.project = child;
   }

@@ -68,7 +68,8 @@ function normImages(ctx: NormCtx, images: Obj | undefined): ImageConfig[] {
     const docker = obj(build.docker);
     const kaniko = obj(build.kaniko);
     const custom = obj(build.custom);
-    const options = obj(kaniko?.options) ?? obj(docker?.options) ?? {};
+    const kanikoBuildOptions = obj(kaniko?.options);
+    const options = kanikoBuildOptions ?? obj(docker?.options) ?? {};
     const k = kanikoOptions(kaniko, ['args', 'flags']);
     const dockerfileRel = str(img.dockerfile) ?? './Dockerfile';
     const contextRel = str(img.context) ?? './';
@@ -94,7 +95,8 @@ function normImages(ctx: NormCtx, images: Obj | undefined): ImageConfig[] {
     if (strs(img.cmd)) image.cmd = strs(img.cmd);
     if (strs(img.appendDockerfileInstructions)) image.appendDockerfileInstructions = strs(img.appendDockerfileInstructions);
     if (str(options.target)) image.target = options.target as string;
-    if (str(options.network)) image.network = options.network as string;
+    // kaniko's options.network is warned by the schema (in-cluster builds have no build network).
+    if (str(options.network) && !kanikoBuildOptions) image.network = options.network as string;
     if (docker) image.docker = dockerOptions(docker);
     // DevSpace 3.5–5 add the image argument unless skipImageArg (v1beta9+) says not to.
     if (custom) image.custom = customBuild(ctx, custom, [...segs, 'build', 'custom'], { argsKeys: ['args', 'flags'], imageArg: bool(custom.skipImageArg) !== true });

@@ -65,6 +65,19 @@ describe('v1beta specifics', () => {
     await expect(load('version: v1beta9\ndev:\n  terminal: {command: [sh]}\n')).rejects.toThrow('/p/devspace.yaml:3:3: dev.terminal: unknown field "terminal" in v1beta9 (DevSpace has it in v1beta2, v1beta10–v1beta11)');
   });
 
+  it('v1beta5 dev.interactive.terminal picks its pod by imageName or labelSelector (+ namespace, containerName); v1beta7 kaniko flags → args', async () => {
+    const head = ['version: v1beta5', 'images: {api: {image: r/api, build: {kaniko: {flags: [--cache-ttl=1h]}}}}', 'dev:', '  interactive:'];
+    const byImage = await load([...head, '    terminal: {imageName: api, containerName: main, namespace: team, command: [bash]}', ''].join('\n'));
+    expect(byImage.dev.pods).toEqual([
+      expect.objectContaining({ selector: { imageName: 'api', namespace: 'team', containerName: 'main' }, terminal: { enabled: true, command: ['bash'] } }),
+    ]);
+    const byLabel = await load([...head, '    terminal: {labelSelector: {app: api}, containerName: main}', ''].join('\n'));
+    expect(byLabel.dev.pods).toEqual([expect.objectContaining({ selector: { labelSelector: { app: 'api' }, containerName: 'main' }, terminal: { enabled: true } })]);
+    expect(byImage.warnings).toEqual([]);
+    const v7 = await load('version: v1beta7\nimages: {api: {image: r/api, build: {kaniko: {flags: [--cache-ttl=1h], pullSecret: regcred}}}}\n');
+    expect(v7.images[0]?.kaniko).toEqual({ args: ['--cache-ttl=1h'], pullSecret: 'regcred' });
+  });
+
   it('YAML anchors and merge keys work; alias bombs are refused cleanly', async () => {
     const p = await load('version: v2beta1\nx-base: &b {image: r/a, tags: [t]}\n'.replace('x-base: ', 'images:\n  a: ') + '  b:\n    <<: *b\n    image: r/b\n');
     expect(p.images.map((i) => [i.name, i.image, i.tags])).toEqual([

@@ -5,10 +5,20 @@ import { a, S, w, x, type Field, type Schema } from './schema.js';
 
 const KANIKO_ONLY = 'dsa builds this in-cluster with kaniko';
 const DOCKER_API = 'dsa builds through the Docker API (classic builder)';
+const CHART_CREDENTIALS = 'chart repository credentials are not passed; the operator pulls the chart anonymously';
+const SERVER_SIDE_APPLY = 'the operator applies with server-side apply';
+const POD_PATCHES = 'pod patches are not applied';
+const CUSTOM_COMMANDS = 'custom commands are not run (dsa has no run command)';
+const V1BETA_LOGS = 'not used: v1beta log settings are not carried over';
 
 const buildOptions = S.obj({
   target: a(S.str()),
   network: a(S.str()),
+  buildArgs: a(S.map(S.union(S.str(), S.any()))),
+});
+const kanikoBuildOptions = S.obj({
+  target: a(S.str()),
+  network: w(S.str(), 'the build network is not configurable for in-cluster builds'),
   buildArgs: a(S.map(S.union(S.str(), S.any()))),
 });
 
@@ -21,10 +31,10 @@ const image = S.obj({
   tags: a(S.strList(), { since: 7 }),
   dockerfile: a(S.str()),
   context: a(S.str()),
-  createPullSecret: a(S.bool()),
+  createPullSecret: w(S.bool(), 'pull secrets are not created; registry credentials come from the cluster'),
   entrypoint: a(S.strList(), { since: 3 }),
   cmd: a(S.strList(), { since: 3 }),
-  appendDockerfileInstructions: a(S.strList(), { since: 9 }),
+  appendDockerfileInstructions: w(S.strList(), 'not supported: the Dockerfile is built as written', { since: 9 }),
   injectRestartHelper: w(S.bool(), 'dsa does not wrap the entrypoint with a restart helper; use sync onUpload.restartContainer with a dev command', { since: 9 }),
   restartHelperPath: w(S.str(), 'no restart helper is injected', { since: 10 }),
   preferSyncOverRebuild: w(S.bool(), 'dsa rebuilds when the build context changes', { since: 9 }),
@@ -63,7 +73,7 @@ const image = S.obj({
           annotations: w(S.strMap(), 'build pod metadata is not configurable yet', { since: 9 }),
           labels: w(S.strMap(), 'build pod metadata is not configurable yet', { since: 9 }),
           env: w(S.strMap(), 'build pod env is not configurable yet', { since: 9 }),
-          options: a(buildOptions),
+          options: a(kanikoBuildOptions),
         }),
       ),
       buildKit: w(S.any(), `${KANIKO_ONLY}; buildKit options are ignored (buildArgs/target are used)`, { since: 9 }),
@@ -102,7 +112,7 @@ const component = S.obj({
   containers: a(S.list(componentContainer)),
   initContainers: a(S.list(componentContainer), { since: 3 }),
   replicas: a(S.int(0)),
-  autoScaling: a(S.any()),
+  autoScaling: w(S.any(), 'no HorizontalPodAutoscaler is created'),
   rollingUpdate: a(S.any()),
   labels: a(S.strMap()),
   annotations: a(S.strMap()),
@@ -124,9 +134,9 @@ const component = S.obj({
   options: a(
     S.obj({
       wait: a(S.bool()),
-      rollback: a(S.bool(), { note: 'becomes helm atomic' }),
+      rollback: w(S.bool(), 'no rollback on failure (helm atomic is not used)'),
       force: w(S.bool(), 'helm --force is not used'),
-      timeout: a(S.int(0)),
+      timeout: w(S.int(0), 'not used: the component chart is rendered without a helm timeout'),
       tillerNamespace: w(S.str(), 'Helm 2/Tiller is not supported; dsa uses Helm 3'),
       replaceImageTags: a(S.bool(), { since: 3 }),
     }),
@@ -139,8 +149,8 @@ const helm = S.obj({
       name: a(S.str(), { required: true }),
       version: a(S.str()),
       repo: a(S.str()),
-      username: a(S.str()),
-      password: a(S.str()),
+      username: w(S.str(), CHART_CREDENTIALS),
+      password: w(S.str(), CHART_CREDENTIALS),
     }),
   ),
   componentChart: a(S.bool(), { since: 4 }),
@@ -148,8 +158,8 @@ const helm = S.obj({
   valuesFiles: a(S.strList()),
   wait: a(S.bool()),
   timeout: a(S.int(0)),
-  rollback: a(S.bool(), { until: 4, note: 'becomes atomic' }),
-  atomic: a(S.bool(), { since: 5 }),
+  rollback: w(S.bool(), 'no rollback on failure (helm atomic is not used)', { until: 4 }),
+  atomic: w(S.bool(), 'no rollback on failure', { since: 5 }),
   force: w(S.bool(), 'helm --force is not used'),
   cleanupOnFail: w(S.bool(), 'not passed to helm', { since: 5 }),
   recreate: w(S.bool(), 'not passed to helm', { since: 5 }),
@@ -160,7 +170,7 @@ const helm = S.obj({
   v2: w(S.bool(), 'Helm 2/Tiller is not supported; dsa uses Helm 3', { since: 5 }),
   driver: w(S.str(), 'dsa uses the default Helm storage driver', { since: 5 }),
   path: w(S.str(), 'dsa does not run a local helm binary', { since: 6 }),
-  upgradeArgs: a(S.strList(), { since: 9 }),
+  upgradeArgs: w(S.strList(), 'not used', { since: 9 }),
   templateArgs: w(S.strList(), 'not used', { since: 9 }),
   fetchArgs: w(S.strList(), 'not used', { since: 9 }),
   deleteArgs: w(S.strList(), 'not used', { since: 9 }),
@@ -170,8 +180,8 @@ const helm = S.obj({
 const kubectl = S.obj({
   manifests: a(S.strList(), { required: true }),
   kustomize: a(S.bool()),
-  flags: a(S.strList(), { until: 7, note: 'becomes applyArgs' }),
-  applyArgs: a(S.strList(), { since: 8 }),
+  flags: w(S.strList(), SERVER_SIDE_APPLY, { until: 7 }),
+  applyArgs: w(S.strList(), SERVER_SIDE_APPLY, { since: 8 }),
   kustomizeArgs: a(S.strList(), { since: 8 }),
   createArgs: w(S.strList(), 'dsa applies server-side', { since: 7 }),
   deleteArgs: w(S.strList(), 'not used', { since: 7 }),
@@ -214,23 +224,22 @@ const syncExec = S.obj({ command: a(S.str()), args: a(S.strList()) });
 
 // onUpload.execRemote (v1beta6+) and onDownload.execLocal: command/args run per file and per created
 // directory unless onFileChange/onDirCreate are given; onBatch (v1beta9+) after each batch.
-const execCommands = (perFile: string) =>
-  S.obj({
-    command: w(S.str(), perFile),
-    args: w(S.strList(), perFile),
-    onFileChange: w(syncExec, perFile),
-    onDirCreate: w(syncExec, 'per-directory remote commands are not run; use onBatch'),
-    onBatch: a(syncExec, { since: 9 }),
-  });
+const execCommands = S.obj({
+  command: a(S.str(), { note: 'run per changed file and created directory (`{}` is its path)' }),
+  args: a(S.strList()),
+  onFileChange: a(syncExec),
+  onDirCreate: a(syncExec),
+  onBatch: a(syncExec, { since: 9 }),
+});
 
 // v1beta11 onUpload.exec: v2beta1's shape without `once`.
 const uploadExec = S.obj({
   name: a(S.str()),
   command: a(S.str(), { required: true }),
   args: a(S.strList()),
-  failOnError: w(S.bool(), 'failures are logged'),
-  local: w(S.bool(), 'local commands after uploads are not run'),
-  onChange: w(S.strList(), 'commands run after every batch'),
+  failOnError: a(S.bool()),
+  local: a(S.bool()),
+  onChange: a(S.strList()),
 });
 
 const sync = S.obj({
@@ -248,22 +257,22 @@ const sync = S.obj({
   uploadExcludeFile: a(S.str(), { since: 10 }),
   waitInitialSync: a(S.bool()),
   bandwidthLimits: a(S.obj({ download: a(S.int(0)), upload: a(S.int(0)) })),
-  downloadOnInitialSync: w(S.bool(), 'true becomes initialSync: preferLocal (DevSpace\'s v1beta6 upgrade)', { since: 3, until: 6 }),
+  downloadOnInitialSync: a(S.bool(), { note: 'true becomes initialSync: preferLocal (DevSpace\'s v1beta6 upgrade)', since: 3, until: 6 }),
   initialSync: a(S.en('mirrorLocal', 'mirrorRemote', 'preferLocal', 'preferRemote', 'preferNewest', 'keepAll'), { since: 7 }),
   initialSyncCompareBy: a(S.en('mtime', 'size'), { since: 9 }),
   disableDownload: a(S.bool(), { since: 6 }),
   disableUpload: a(S.bool(), { since: 6 }),
   polling: a(S.bool(), { since: 10 }),
-  throttleChangeDetection: w(S.int(0, 60_000), 'change detection is not throttled', { since: 9 }),
+  throttleChangeDetection: a(S.int(0, 60_000), { since: 9 }),
   onUpload: a(
     S.obj({
       restartContainer: a(S.bool(), { since: 9 }),
       exec: a(S.list(uploadExec), { since: 11 }),
-      execRemote: a(execCommands('per-file remote commands are not run; use onBatch')),
+      execRemote: a(execCommands),
     }),
     { since: 6 },
   ),
-  onDownload: w(S.obj({ execLocal: a(execCommands('local commands after downloads are not run')) }), 'local commands after downloads are not run', { since: 6 }),
+  onDownload: a(S.obj({ execLocal: a(execCommands) }), { since: 6 }),
 });
 
 // v1beta2 had a top-level dev.terminal; v1beta3 moved it into dev.interactive; v1beta10 brought
@@ -312,12 +321,12 @@ const dev = S.obj({
     }),
     { since: 3, until: 9 },
   ),
-  open: a(S.list(S.obj({ url: a(S.str(), { required: true }) })), { since: 3 }),
+  open: w(S.list(S.obj({ url: a(S.str(), { required: true }) })), 'URLs are not opened', { since: 3 }),
   logs: a(
     S.obj({
-      disabled: a(S.bool()),
-      showLast: a(S.int(0)),
-      images: a(S.strList()),
+      disabled: w(S.bool(), V1BETA_LOGS),
+      showLast: w(S.int(0), V1BETA_LOGS),
+      images: w(S.strList(), V1BETA_LOGS),
       sync: a(S.bool(), { since: 9 }),
       selectors: w(S.list(S.any()), 'logs follow the dev pods and images', { since: 10 }),
     }),
@@ -331,7 +340,7 @@ const dev = S.obj({
         containerName: a(S.str()),
         namespace: a(S.str()),
         replaceImage: a(S.str(), { note: 'becomes devImage' }),
-        patches: a(S.list(S.obj({ op: a(S.str(), { required: true }), path: a(S.str(), { required: true }), value: a(S.any()) }))),
+        patches: w(S.list(S.obj({ op: a(S.str(), { required: true }), path: a(S.str(), { required: true }), value: a(S.any()) })), POD_PATCHES),
         persistPaths: w(S.list(S.any()), 'persistent dev volumes are not supported yet', { since: 11 }),
       }),
     ),
@@ -375,17 +384,18 @@ const variable = S.obj({
 });
 
 const hookTarget = S.obj({ images: a(S.str()), deployments: a(S.str()) });
-const hookContainer = S.obj({
+const hookContainerFields = (): Record<string, Field> => ({
   labelSelector: a(S.strMap()),
   pod: a(S.str()),
   namespace: a(S.str()),
   imageSelector: a(S.str()),
-  imageName: a(S.str(), { until: 10 }),
   containerName: a(S.str()),
   wait: a(S.bool()),
   timeout: a(S.int(0)),
-  once: a(S.bool(), { since: 11 }),
 });
+// v1beta9–10 `where.container` has imageName; v1beta11 `container` dropped it and added once.
+const whereContainer = S.obj({ ...hookContainerFields(), imageName: a(S.str()) });
+const hookContainer = S.obj({ ...hookContainerFields(), once: a(S.bool()) });
 const hook = S.obj({
   name: a(S.str(), { since: 11 }),
   disabled: a(S.bool(), { since: 11 }),
@@ -394,7 +404,7 @@ const hook = S.obj({
   when: a(S.obj({ before: a(hookTarget), after: a(hookTarget) })),
   events: a(S.strList(), { since: 11 }),
   os: a(S.str(), { since: 9 }),
-  where: a(S.obj({ container: a(hookContainer) }), { since: 9, until: 10, note: 'the command runs in the container (exec)' }),
+  where: a(S.obj({ container: a(whereContainer) }), { since: 9, until: 10, note: 'the command runs in the container (exec)' }),
   container: a(hookContainer, { since: 11, note: 'the command runs in the container (exec)' }),
   wait: w(S.any(), 'wait hooks are not run; the command runs', { since: 9 }),
   logs: w(S.any(), 'log hooks are not run; the command runs', { since: 9 }),
@@ -437,7 +447,7 @@ export const V1BETA_SCHEMA: Schema = S.obj({
     }),
     { until: 2 },
   ),
-  commands: a(S.list(S.obj({ name: a(S.str(), { required: true }), command: a(S.str(), { required: true }), description: a(S.str(), { since: 9 }) })), { since: 3 }),
+  commands: w(S.list(S.obj({ name: a(S.str(), { required: true }), command: a(S.str(), { required: true }), description: a(S.str(), { since: 9 }) })), CUSTOM_COMMANDS, { since: 3 }),
   vars: a(S.list(variable), { since: 3 }),
   profiles: a(S.list(profile), { since: 3 }),
   pullSecrets: w(S.list(S.any()), 'registry credentials come from the cluster', { since: 9 }),

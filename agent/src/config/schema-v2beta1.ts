@@ -5,6 +5,7 @@ import { a, S, w, x, type Schema } from './schema.js';
 
 const KANIKO_ONLY = 'dsa builds this in-cluster with kaniko';
 const DOCKER_API = 'dsa builds through the Docker API (classic builder)';
+const CHART_CREDENTIALS = 'chart repository credentials are not passed; the operator pulls the chart anonymously';
 
 const resources = S.obj({ requests: a(S.strMap()), limits: a(S.strMap()) });
 
@@ -15,13 +16,13 @@ const image = S.obj({
   context: a(S.str()),
   entrypoint: a(S.strList()),
   cmd: a(S.strList()),
-  appendDockerfileInstructions: a(S.strList()),
+  appendDockerfileInstructions: w(S.strList(), 'not supported: the Dockerfile is built as written'),
   buildArgs: a(S.map(S.union(S.str(), S.any()))),
   target: a(S.str()),
   network: a(S.str()),
   rebuildStrategy: w(S.en('default', 'always', 'ignoreContextChanges'), 'dsa rebuilds when the content-addressed tag changes'),
   skipPush: a(S.bool()),
-  createPullSecret: a(S.bool()),
+  createPullSecret: w(S.bool(), 'pull secrets are not created; registry credentials come from the cluster'),
   injectRestartHelper: w(S.bool(), 'dsa does not inject a restart helper into images'),
   injectLegacyRestartHelper: w(S.bool(), 'dsa does not inject a restart helper into images'),
   restartHelperPath: w(S.str(), 'dsa does not inject a restart helper into images'),
@@ -81,8 +82,8 @@ const chart = S.obj({
   name: a(S.str()),
   version: a(S.str()),
   repo: a(S.str()),
-  username: a(S.str()),
-  password: a(S.str()),
+  username: w(S.str(), CHART_CREDENTIALS),
+  password: w(S.str(), CHART_CREDENTIALS),
   path: a(S.str()),
   git: a(S.str()),
   branch: a(S.str()),
@@ -101,7 +102,7 @@ const deployment = S.obj({
       values: a(S.map(S.any())),
       valuesFiles: a(S.strList()),
       displayOutput: w(S.bool(), 'helm output is not shown'),
-      upgradeArgs: a(S.strList()),
+      upgradeArgs: w(S.strList(), 'not used'),
       templateArgs: w(S.strList(), 'not used'),
       disableDependencyUpdate: w(S.bool(), 'not used'),
     }),
@@ -109,7 +110,7 @@ const deployment = S.obj({
   kubectl: a(
     S.obj({
       manifests: a(S.strList()),
-      applyArgs: a(S.strList()),
+      applyArgs: w(S.strList(), 'the operator applies with server-side apply'),
       createArgs: w(S.strList(), 'dsa applies server-side'),
       kubectlBinaryPath: w(S.str(), 'dsa does not run a local kubectl'),
       inlineManifest: a(S.str()),
@@ -127,15 +128,15 @@ const syncExec = S.obj({
   name: a(S.str()),
   command: a(S.str(), { required: true }),
   args: a(S.strList()),
-  failOnError: w(S.bool(), 'failures are logged'),
+  failOnError: a(S.bool()),
   local: a(S.bool()),
-  once: w(S.bool(), 'commands run after every batch'),
+  once: a(S.bool()),
   onChange: a(S.strList()),
 });
 
 const sync = S.obj({
   path: a(S.str()),
-  file: w(S.bool(), 'single-file sync is not supported yet'),
+  file: a(S.bool()),
   excludePaths: a(S.strList()),
   excludeFile: a(S.str(), { note: 'its lines are added to excludePaths' }),
   downloadExcludePaths: a(S.strList()),
@@ -147,15 +148,15 @@ const sync = S.obj({
     S.obj({
       restartContainer: a(S.bool()),
       exec: a(S.list(syncExec)),
-      execRemote: w(
+      execRemote: a(
         S.obj({
-          command: a(S.str()),
+          command: a(S.str(), { note: 'run per changed file and created directory (`{}` is its path)' }),
           args: a(S.strList()),
           onFileChange: a(S.obj({ command: a(S.str()), args: a(S.strList()) })),
           onDirCreate: a(S.obj({ command: a(S.str()), args: a(S.strList()) })),
           onBatch: a(S.obj({ command: a(S.str()), args: a(S.strList()) })),
         }),
-        'use onUpload.exec',
+        { note: 'deprecated in DevSpace 6; prefer onUpload.exec' },
       ),
     }),
   ),
@@ -206,8 +207,8 @@ const devPod = S.obj({
   labelSelector: a(S.strMap()),
   namespace: a(S.str()),
   ports: a(S.list(S.obj({ port: a(portStr, { required: true }), bindAddress: a(S.str()) }))),
-  open: a(S.list(S.obj({ url: a(S.str(), { required: true }) }))),
-  patches: a(S.list(S.obj({ op: a(S.str(), { required: true }), path: a(S.str(), { required: true }), value: a(S.any()) }))),
+  open: w(S.list(S.obj({ url: a(S.str(), { required: true }) })), 'URLs are not opened'),
+  patches: w(S.list(S.obj({ op: a(S.str(), { required: true }), path: a(S.str(), { required: true }), value: a(S.any()) })), 'pod patches are not applied'),
   persistenceOptions: w(S.any(), 'persistent dev volumes are not supported yet'),
   containers: a(S.map(S.obj(container))),
   ...container,
@@ -224,7 +225,7 @@ const variable = S.union(
     validationPattern: a(S.str()),
     validationMessage: a(S.str()),
     noCache: a(S.bool(), { note: 'dsa never caches answers' }),
-    alwaysResolve: a(S.bool(), { note: 'dsa resolves variables when used' }),
+    alwaysResolve: w(S.bool(), 'dsa resolves variables only where they are used'),
     source: a(S.en('all', 'env', 'input', 'command', 'none')),
     command: x(S.str(), 'variables from commands are not supported; pass --var NAME=value'),
     args: x(S.strList(), 'variables from commands are not supported; pass --var NAME=value'),
@@ -249,7 +250,7 @@ const dependency = S.obj({
   namespace: a(S.str()),
   disabled: a(S.bool()),
   profiles: a(S.strList()),
-  disableProfileActivation: a(S.bool()),
+  disableProfileActivation: w(S.bool(), 'profile activation always runs in dependencies'),
 });
 
 const hook = S.obj({
@@ -299,7 +300,7 @@ const sections = {
   dev: a(S.map(devPod)),
   dependencies: a(S.map(dependency)),
   hooks: a(S.list(hook)),
-  commands: a(S.map(command)),
+  commands: w(S.map(command), 'custom commands are not run (dsa has no run command)'),
   vars: a(S.map(variable)),
   pipelines: w(S.map(S.any()), 'dsa runs the default build/deploy/dev flow; custom pipelines are not run'),
   functions: w(S.map(S.any()), 'functions are only used by pipelines, which dsa does not run'),

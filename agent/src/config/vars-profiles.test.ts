@@ -52,6 +52,18 @@ describe('variables', () => {
     await expect(load('version: v2beta1\nvars:\n  A: ${B}\n  B: ${A}\nimages: {x: {image: "${A}"}}\n')).rejects.toThrow(/refers to itself \(A -> B -> A\)/);
   });
 
+  it('noCache: answers are never cached, with or without it: every load asks again (v1beta and v2beta1)', async () => {
+    const configs = [
+      ['version: v1beta9', 'vars:', '- name: NAME', '  question: Name?', '  noCache: false', 'images:', '  api: {image: "${NAME}"}', ''].join('\n'),
+      ['version: v2beta1', 'vars:', '  NAME: {question: Name?, noCache: true}', 'images:', '  api: {image: "${NAME}"}', ''].join('\n'),
+    ];
+    for (const y of configs) {
+      const prompt = jest.fn(async (_q: string, _o: PromptOptions) => 'reg/api');
+      for (let i = 0; i < 2; i++) expect((await load(y, { isTTY: true, prompt })).images[0]?.image).toBe('reg/api');
+      expect(prompt).toHaveBeenCalledTimes(2);
+    }
+  });
+
   it('options are offered to the prompt; runtime variables are left alone', async () => {
     const y = 'version: v1beta9\nvars:\n- name: SEL\n  question: Which?\n  options: [a, b]\ndeployments:\n- name: ${SEL}\n  kubectl: {manifests: ["${runtime.x}"]}\n';
     const prompt = jest.fn(async (_q: string, _o: PromptOptions) => 'b');
@@ -128,6 +140,26 @@ describe('profiles', () => {
     ]);
     const q = await load(y, { profiles: ['nodev'] });
     expect(q.dev.pods).toEqual([]);
+  });
+
+  it('v1beta10 parents: each parent profile applies first, in order', async () => {
+    const v1 = [
+      'version: v1beta10',
+      'images:',
+      '  api: {image: api}',
+      'profiles:',
+      '- name: base',
+      '  patches: [{op: replace, path: images.api.image, value: api-base}]',
+      '- name: tags',
+      '  patches: [{op: add, path: images.api.tags, value: [t1]}]',
+      '- name: child',
+      '  parents: [{profile: base}, {profile: tags}]',
+      '  patches: [{op: replace, path: images.api.image, value: api-child}]',
+      '',
+    ].join('\n');
+    const p = await load(v1, { profiles: ['child'] });
+    expect(p.profiles).toEqual(['base', 'tags', 'child']);
+    expect(p.images.map((i) => [i.image, i.tags])).toEqual([['api-child', ['t1']]]);
   });
 
   it('activation by environment or vars (v2beta1)', async () => {

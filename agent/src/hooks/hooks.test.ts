@@ -177,6 +177,27 @@ describe('container hooks', () => {
     expect(e.lines).toContain("info: hook 'echo migrated' already ran in api-1/api (once)");
   });
 
+  it('container.namespace: the pods are looked up and the command runs in that namespace, not the session\'s', async () => {
+    const ran: string[] = [];
+    const listedIn: string[] = [];
+    const runner = new HookRunner({
+      env: testEnv(),
+      processEnv: {},
+      namespace: 'dev',
+      pollMs: 1,
+      cluster: async () => ({
+        listPods: async (ns) => {
+          listedIn.push(ns);
+          return [pod('api-1', 'reg/api:1')];
+        },
+        exec: async () => fakeExec(() => 0, ran),
+      }),
+    });
+    await runner.fire(project('/x', [hook({ command: 'true', events: ['x'], container: { namespace: 'other', pod: 'api-1', containerName: 'api', wait: true, timeoutSeconds: 1, once: false } })]), ['x']);
+    expect(listedIn).toEqual(['other']);
+    expect(ran).toEqual(['other/api-1/api: sh -c true']);
+  });
+
   it('no matching container within the timeout: a one-line error naming the selection; a non-zero exit fails', async () => {
     const e = testEnv();
     const runner = new HookRunner({ env: e, processEnv: {}, namespace: 'dev', pollMs: 1, cluster: async () => ({ listPods: async () => [pod('api-1', 'reg/api:1')], exec: async () => fakeExec(() => 5, []) }) });

@@ -249,7 +249,8 @@ describe('renderProject: one project', () => {
       images: [image('/p', 'api', { requestedEngine: 'buildkit', skipPush: true, network: 'host', appendDockerfileInstructions: ['USER root'], tags: ['ok', 'bad tag'] })],
     });
     const { sessions, warnings } = renderProject(p, options());
-    expect(warnings.map((w) => w.path).sort()).toEqual(['images.api.appendDockerfileInstructions', 'images.api.build', 'images.api.network', 'images.api.skipPush', 'images.api.tags']);
+    // appendDockerfileInstructions is warned by the loader (schema marker), not here a second time.
+    expect(warnings.map((w) => w.path).sort()).toEqual(['images.api.build', 'images.api.network', 'images.api.skipPush', 'images.api.tags']);
     expect(sessions[0]!.spec.images![0]!.tags).toEqual(['ok']);
   });
 
@@ -311,7 +312,8 @@ describe('renderProject: deployments', () => {
     expect(local!.helm!.chart).toEqual({ archive: Buffer.from('tgz of /p/chart').toString('base64') });
     expect(repo).toEqual({ name: 'repo', namespace: 'web', updateImageTags: false, helm: { chart: { name: 'nginx', repo: 'https://charts.example', version: '1.2.3' } } });
     expect(git!.helm!.chart).toEqual({ git: { url: 'https://g/c.git', ref: 'v1', path: 'charts/x' } });
-    expect(warnings.map((w) => w.path)).toEqual(['deployments.repo.helm.chart']);
+    // The credentials are warned by the loader (schema marker); they never reach the DevSession.
+    expect(warnings).toEqual([]);
     expect(JSON.stringify(sessions)).not.toContain('"password"');
   });
 
@@ -331,7 +333,7 @@ describe('renderProject: deployments', () => {
     const without = renderProject(p, options());
     expect(without.sessions[0]!.spec.deployments!.map((d) => d.name)).toEqual(['inline']);
     expect(without.sessions[0]!.spec.deployments![0]!.kubectl).toEqual({ manifests: ['kind: ConfigMap\n'] });
-    expect(without.warnings.map((w) => w.path)).toEqual(['deployments.kust.kubectl.applyArgs', 'deployments.kust.kubectl.kustomize']);
+    expect(without.warnings.map((w) => w.path)).toEqual(['deployments.kust.kubectl.kustomize']);
     const withK = renderProject(p, options({ kustomizeBuild: (k) => `# built ${k.dir} ${k.args.join(' ')} with ${k.binary}\n` }));
     // The output replaces the folder; the operator gets plain manifests (no kustomize flag).
     expect(withK.sessions[0]!.spec.deployments![1]!.kubectl).toEqual({ manifests: ['# built /p/overlays/dev --load-restrictor LoadRestrictionsNone with /opt/kustomize\n'] });
@@ -410,13 +412,106 @@ describe('renderProject: dependencies', () => {
 });
 
 describe('renderProject: agent-only features', () => {
-  it('warns for hooks, commands, open and autoReload', () => {
+  it('warns for hooks and autoReload (commands and open are warned by the loader)', () => {
     const p = project('app', '/p', {
       hooks: [{ command: 'echo', args: ['hi'], events: ['before:deploy'] }],
       commands: [{ name: 'test', command: 'npm test' }],
       dev: { pods: [], interactive: false, open: ['http://localhost:8080'], autoReload: { paths: ['x'], deployments: [], images: [] } },
     });
-    expect(renderProject(p, options()).warnings.map((w) => w.path)).toEqual(['hooks[0]', 'commands.test', 'dev.open', 'dev.autoReload']);
+    expect(renderProject(p, options()).warnings.map((w) => w.path)).toEqual(['hooks[0]', 'dev.autoReload']);
+  });
+
+  it('v2beta1 dev args and resources (on the dev pod and on containers.<name>) reach the DevSession\'s dev pods', async () => {
+    const y = [
+      'version: v2beta1',
+      'images:',
+      '  api: {image: reg/api}',
+      'dev:',
+      '  api:',
+      '    imageSelector: reg/api',
+      '    args: [--dev]',
+      '    resources: {limits: {cpu: "1"}, requests: {memory: 1Gi}}',
+      '  two:',
+      '    labelSelector: {app: two}',
+      '    containers:',
+      '      side: {args: [--side], resources: {requests: {cpu: 100m}, limits: {memory: 2Gi}}}',
+      '',
+    ].join('\n');
+    const p = await loadProject({ configPath: '/w/devspace.yaml', fs: memFileReader({ '/w/devspace.yaml': y }), env: {}, checkFiles: false });
+    const pods = renderProject(p, options({ uploadDigests: 'placeholder' })).sessions[0]!.spec.dev!.pods!;
+    expect(pods).toEqual([
+      { name: 'api', selector: { imageName: 'api' }, args: ['--dev'], resources: { limits: { cpu: '1' }, requests: { memory: '1Gi' } } },
+      { name: 'two-side', selector: { labelSelector: { app: 'two' }, containerName: 'side' }, args: ['--side'], resources: { requests: { cpu: '100m' }, limits: { memory: '2Gi' } } },
+    ]);
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('fields dsa does not act on are warned once each, by the loader, and render adds no second warning', async () => {
+    const files = {
+      '/w/v2/devspace.yaml': [
+        'version: v2beta1',
+        'images:',
+        '  api: {image: reg/api, appendDockerfileInstructions: [USER root], createPullSecret: true}',
+        'deployments:',
+        '  chart: {helm: {chart: {name: nginx, repo: "https://charts.example", username: u, password: p}, upgradeArgs: [--force]}}',
+        '  web: {kubectl: {manifests: [k8s/], applyArgs: [--force]}}',
+        'dev:',
+        '  api:',
+        '    imageSelector: reg/api',
+        '    open: [{url: "http://localhost:8080"}]',
+        '    patches: [{op: replace, path: spec.x, value: 1}]',
+        'commands:',
+        '  test: npm test',
+        'vars:',
+        '  A: {default: a, alwaysResolve: true}',
+        '',
+      ].join('\n'),
+      '/w/v2/k8s/a.yaml': 'kind: ConfigMap\n',
+      '/w/v1/devspace.yaml': [
+        'version: v1beta9',
+        'images:',
+        '  api: {image: reg/api, createPullSecret: true, build: {kaniko: {options: {network: host}}}}',
+        'deployments:',
+        '- name: comp',
+        '  helm: {componentChart: true, atomic: true, values: {containers: [{image: reg/api}]}}',
+        '- name: web',
+        '  kubectl: {manifests: [k8s/], applyArgs: [--force]}',
+        'dev:',
+        '  open: [{url: "http://localhost:8080"}]',
+        '  logs: {disabled: true, showLast: 5}',
+        'commands:',
+        '- {name: test, command: npm test}',
+        '',
+      ].join('\n'),
+      '/w/v1/k8s/a.yaml': 'kind: ConfigMap\n',
+    };
+    const warned = async (configPath: string) => {
+      const p = await loadProject({ configPath, fs: memFileReader(files), env: {}, checkFiles: false });
+      const r = renderProject(p, options({ uploadDigests: 'placeholder', inlineFiles: () => 'kind: ConfigMap\n' }));
+      return [...p.warnings, ...r.warnings].map((w) => w.path).sort();
+    };
+    expect(await warned('/w/v2/devspace.yaml')).toEqual([
+      'commands',
+      'deployments.chart.helm.chart.password',
+      'deployments.chart.helm.chart.username',
+      'deployments.chart.helm.upgradeArgs',
+      'deployments.web.kubectl.applyArgs',
+      'dev.api.open',
+      'dev.api.patches',
+      'images.api.appendDockerfileInstructions',
+      'images.api.createPullSecret',
+      'vars.A.alwaysResolve',
+    ]);
+    expect(await warned('/w/v1/devspace.yaml')).toEqual([
+      'commands',
+      'deployments[0].helm.atomic',
+      'deployments[1].kubectl.applyArgs',
+      'dev.logs.disabled',
+      'dev.logs.showLast',
+      'dev.open',
+      'images.api.build.kaniko.options.network',
+      'images.api.createPullSecret',
+    ]);
   });
 });
 

@@ -6,8 +6,9 @@
 //   `<root>-<dependency>` in the root's namespace (or the dependency's `namespace:`), and the
 //   referencing session lists it in spec.dependencies. Sessions are returned leaves first.
 // - A dependency reached twice (same devspace.yaml and profile) is rendered once, as DevSpace does.
-// - Everything the operator cannot do without the agent (hooks, commands, open, autoReload) is
-//   reported as a warning instead of silently dropped.
+// - Everything the operator cannot do without the agent (hooks, autoReload) is reported as a
+//   warning instead of silently dropped. Fields dsa does not act on at all (custom commands,
+//   dev.open, pod patches, applyArgs, …) are warned by the loader, from the schema markers.
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
@@ -363,7 +364,6 @@ class SessionRenderer {
     const skip = img.disabled || this.plan.skipBuild || custom;
     const inCluster = img.requestedEngine === 'kaniko' || img.requestedEngine === 'buildkit';
     if (img.requestedEngine === 'buildkit' && !skip) this.warn(`${p}.build`, 'buildkit build: dsa builds in the cluster with kaniko');
-    if (nonEmpty(img.appendDockerfileInstructions)) this.warn(`${p}.appendDockerfileInstructions`, 'not supported; ignored');
     if (img.network !== undefined && inCluster) this.warn(`${p}.network`, 'build network is not configurable for in-cluster builds; ignored');
     if (img.skipPush && inCluster) this.warn(`${p}.skipPush`, 'in-cluster builds always push to the registry');
     const prebuilt = custom && !img.disabled && !this.plan.skipBuild ? this.prebuiltTag(img.name, name) : undefined;
@@ -404,7 +404,6 @@ class SessionRenderer {
 
   private kubectl(d: KubectlDeploymentConfig): string[] | undefined {
     const p = `deployments.${d.name}`;
-    if (nonEmpty(d.applyArgs)) this.warn(`${p}.kubectl.applyArgs`, 'ignored: the operator applies with server-side apply');
     const manifests: string[] = [];
     for (const file of d.manifests) {
       if (d.kustomize) {
@@ -425,8 +424,6 @@ class SessionRenderer {
 
   private helm(d: HelmDeploymentConfig): NonNullable<SessionDeployment['helm']> {
     const p = `deployments.${d.name}.helm`;
-    if (d.atomic) this.warn(`${p}.atomic`, 'ignored');
-    if (nonEmpty(d.upgradeArgs)) this.warn(`${p}.upgradeArgs`, 'ignored');
     let values: Record<string, unknown> = {};
     for (const file of d.valuesFiles) {
       let parsed: unknown;
@@ -442,22 +439,20 @@ class SessionRenderer {
     values = deepMerge(values, d.values);
     return compact({
       releaseName: d.releaseName,
-      chart: this.chart(d, p),
+      chart: this.chart(d),
       values: Object.keys(values).length > 0 ? values : undefined,
       wait: d.wait,
       timeoutSeconds: d.timeoutSeconds,
     });
   }
 
-  private chart(d: HelmDeploymentConfig, p: string): HelmChart {
+  /** Chart repository credentials never reach the DevSession (the loader warns about them). */
+  private chart(d: HelmDeploymentConfig): HelmChart {
     const c = d.chart;
     if (c.component === true) return { component: true };
     if ('path' in c) return { archive: this.opts.packChart(c.path) };
     if ('git' in c) {
       return { git: compact({ url: c.git.url, ref: c.git.revision ?? c.git.tag ?? c.git.branch, path: c.git.subPath }) };
-    }
-    if (c.username !== undefined || c.password !== undefined) {
-      this.warn(`${p}.chart`, 'repository credentials are not put into the DevSession; the operator pulls the chart anonymously');
     }
     return compact({ name: c.name, repo: c.repo, version: c.version });
   }
@@ -477,7 +472,6 @@ class SessionRenderer {
         imageName = dnsLabel(sel.imageName);
       }
     }
-    if (nonEmpty(pod.patches)) this.warn(`${p}.patches`, 'pod patches are not applied (only devImage, command, args, workingDir, env and resources)');
     return compact<DevPod>({
       name: this.pods.assign(pod.name),
       selector: compact({
@@ -547,8 +541,6 @@ class SessionRenderer {
     project.hooks.forEach((h, i) => {
       this.warn(`hooks[${i}]`, `hook "${h.command}" (${h.events.join(', ') || 'no events'}) runs only when dsa drives the session, not when the DevSession is applied without the agent`);
     });
-    for (const c of project.commands) this.warn(`commands.${c.name}`, 'custom commands run locally with `dsa run`; they are not part of the DevSession');
-    if (project.dev.open.length > 0) this.warn('dev.open', 'URLs are opened by `dsa up` only');
     if (project.dev.autoReload) this.warn('dev.autoReload', 'auto-reload is driven by `dsa up` only');
   }
 }

@@ -11,8 +11,8 @@ import { StringWriter } from '../../src/output/writer.js';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DSA_BIN = join(REPO_ROOT, 'agent/bin/dsa.js');
 export const EXAMPLES_DIR = join(REPO_ROOT, 'examples');
-// shared/ sits beside the repository (our machines and CI); DSA_DEVSPACE_EXAMPLES overrides.
-export const SHARED_EXAMPLES_DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../../../../shared/devspace-examples', import.meta.url));
+// DevSpace's examples, vendored (agent/test/fixtures/devspace-examples/README.md); DSA_DEVSPACE_EXAMPLES overrides.
+export const SHARED_EXAMPLES_DIR = process.env.DSA_DEVSPACE_EXAMPLES ?? fileURLToPath(new URL('../fixtures/devspace-examples', import.meta.url));
 
 export interface RunResult {
   code: number | null;

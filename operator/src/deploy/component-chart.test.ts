@@ -72,6 +72,24 @@ describe('renderComponentChart', () => {
     expect(objs[1]!.spec.clusterIP).toBe('None');
   });
 
+  it('StatefulSet serviceName/podManagementPolicy, service annotations, liveness probes on containers and init containers', () => {
+    const probe = { httpGet: { path: '/healthz', port: 8080 } };
+    const objs = renderComponentChart('db', {
+      containers: [{ image: 'mysql', livenessProbe: probe, volumeMounts: [{ containerPath: '/data', volume: { name: 'data' } }] }],
+      initContainers: [{ image: 'busybox', livenessProbe: probe }],
+      volumes: [{ name: 'data', size: '1Gi' }],
+      serviceName: 'db-peers',
+      podManagementPolicy: 'Parallel',
+      service: { ports: [{ port: 3306 }], annotations: { 'a/b': 'c' } },
+    }) as Any[];
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['StatefulSet/db', 'Service/db-peers', 'Service/db']);
+    const sts = objs[0]!;
+    expect(sts.spec).toMatchObject({ serviceName: 'db-peers', podManagementPolicy: 'Parallel' });
+    expect(sts.spec.template.spec.containers[0].livenessProbe).toEqual(probe);
+    expect(sts.spec.template.spec.initContainers[0].livenessProbe).toEqual(probe);
+    expect(objs[2]!.metadata.annotations).toEqual({ 'a/b': 'c' });
+  });
+
   it('service only, and ingress', () => {
     const objs = renderComponentChart('web', {
       service: { name: 'frontend', type: 'NodePort', ports: [{ port: 8080 }] },

@@ -36,6 +36,18 @@ describe('applyDevOverrides', () => {
     expect((objs[0] as Any).spec.template.metadata.annotations).toBeUndefined();
   });
 
+  it('args and resources replace the container\'s (the image\'s command is kept)', () => {
+    const objs = [deployment('api', [{ name: 'api', image: 'registry.local:5000/team/api:dsa-1' }])];
+    (objs[0] as Any).spec.template.spec.containers[0].args = ['--prod'];
+    (objs[0] as Any).spec.template.spec.containers[0].resources = { limits: { cpu: '4' } };
+    const devPods: DevPod[] = [{ name: 'api', selector: { imageName: 'api' }, args: ['--dev'], resources: { requests: { memory: '1Gi' }, limits: { cpu: '1' } } }];
+    const { objects, applied } = applyDevOverrides(objs, { ...base, devPods });
+    const c = (objects[0] as Any).spec.template.spec.containers[0];
+    expect(c).toMatchObject({ args: ['--dev'], resources: { requests: { memory: '1Gi' }, limits: { cpu: '1' } } });
+    expect(c.command).toBeUndefined();
+    expect(applied).toEqual([expect.objectContaining({ container: 'api', fields: ['args', 'resources'] })]);
+  });
+
   it('labelSelector + containerName, env merge, namespace must match', () => {
     const objs = [deployment('web', [{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }], { app: 'web', tier: 'fe' }), deployment('web', [{ name: 'b', image: 'y' }], { app: 'web' }, 'elsewhere')];
     (objs[0] as Any).spec.template.spec.containers[1].env = [{ name: 'KEEP', value: 'k' }, { name: 'OVER', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }];
