@@ -3,7 +3,8 @@
 // generated crds/. Needs a helm binary: DSA_HELM, or `helm` on PATH. Missing helm is a failure, not a skip.
 import { describe, expect, test, beforeAll } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 
@@ -44,8 +45,8 @@ function helm(args: string[]): { status: number; stdout: string; stderr: string 
 // build-time default (1.20 for a helm built with plain `go install`).
 const KUBE_VERSION = ['--kube-version', '1.33.0'];
 
-function render(set: string[] = [], namespace = 'dsa-system'): K8sObj[] {
-  const args = ['template', 'dsa-operator', CHART, '--namespace', namespace, ...KUBE_VERSION];
+function render(set: string[] = [], namespace = 'dsa-system', extra: string[] = []): K8sObj[] {
+  const args = ['template', 'dsa-operator', CHART, '--namespace', namespace, ...KUBE_VERSION, ...extra];
   for (const s of set) args.push('--set', s);
   const r = helm(args);
   if (r.status !== 0) throw new Error(`helm template failed (${set.join(' ')}):\n${r.stderr}`);
@@ -97,6 +98,12 @@ describe('helm lint', () => {
     expect(renderFails(['image.tag=latest'])).toMatch(/tag/);
     expect(renderFails(['metrics.port=70000'])).toMatch(/port/);
     expect(renderFails(['watchNamespaces={Bad_NS}'])).toMatch(/watchNamespaces/);
+  });
+
+  test('values.schema.json rejects wrong types', () => {
+    expect(renderFails(['concurrency=abc'])).toMatch(/concurrency/);
+    expect(renderFails(['tenantNamespaces=x'])).toMatch(/tenantNamespaces/);
+    expect(renderFails(['metrics.service.annotations=x'])).toMatch(/annotations/);
   });
 });
 
@@ -476,6 +483,51 @@ describe('helm template variants', () => {
     expect(pod.nodeSelector).toEqual({ disk: 'ssd' });
     expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Exists' }]);
     expect(one(objs, 'Deployment').metadata.labels?.['app.kubernetes.io/version']).toBe('dev-abc');
+  });
+
+  test('service account, pod metadata, scheduling, /tmp size, metrics Service, extra env and info readers reach their objects', () => {
+    const values = join(mkdtempSync(join(tmpdir(), 'dsa-chart-values-')), 'values.yaml');
+    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['ops'] }] }] } } };
+    writeFileSync(
+      values,
+      JSON.stringify({
+        serviceAccount: { annotations: { 'iam.gke.io/gcp-service-account': 'op@p.iam' } },
+        rbac: { infoReaders: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }] },
+        affinity,
+        podAnnotations: { 'example.com/a': '1' },
+        podLabels: { team: 'platform' },
+        priorityClassName: 'system-cluster-critical',
+        tmpDir: { sizeLimit: '3Gi' },
+        metrics: { service: { type: 'NodePort', annotations: { 'prometheus.io/scrape': 'true' } } },
+        extraEnv: [{ name: 'HTTPS_PROXY', value: 'http://proxy:3128' }],
+      }),
+    );
+    const objs = render([], 'dsa-system', ['-f', values]);
+    expect(one(objs, 'ServiceAccount').metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'op@p.iam' });
+    expect(one(objs, 'RoleBinding', 'dsa-operator-info-reader').subjects).toEqual([{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }]);
+    const template = one(objs, 'Deployment').spec.template;
+    expect(template.spec.affinity).toEqual(affinity);
+    expect(template.metadata.annotations).toMatchObject({ 'example.com/a': '1' });
+    expect(template.metadata.labels).toMatchObject({ team: 'platform' });
+    expect(template.spec.priorityClassName).toBe('system-cluster-critical');
+    expect(template.spec.volumes.find((v: any) => v.name === 'tmp')?.emptyDir).toEqual({ sizeLimit: '3Gi' });
+    const svc = one(objs, 'Service');
+    expect(svc.spec.type).toBe('NodePort');
+    expect(svc.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
+    expect(envOf(objs).HTTPS_PROXY).toEqual({ name: 'HTTPS_PROXY', value: 'http://proxy:3128' });
+    // rbac.infoReaders: [] (or null) = nobody: no info-reader Role or RoleBinding.
+    writeFileSync(values, JSON.stringify({ rbac: { infoReaders: [] } }));
+    for (const none of [render([], 'dsa-system', ['-f', values]), render(['rbac.infoReaders=null'])]) {
+      expect(find(none, 'Role', 'dsa-operator-info-reader')).toEqual([]);
+      expect(find(none, 'RoleBinding', 'dsa-operator-info-reader')).toEqual([]);
+    }
+  });
+
+  test('fullnameOverride names the cluster-scoped objects (a second install needs its own)', () => {
+    const objs = render(['fullnameOverride=ci-ops', 'crds.enabled=false']);
+    const clusterScoped = objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding').map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(clusterScoped).toEqual(['ClusterRole/ci-ops-impersonate', 'ClusterRole/ci-ops-manager', 'ClusterRole/ci-ops-tenant', 'ClusterRoleBinding/ci-ops-impersonate', 'ClusterRoleBinding/ci-ops-manager']);
+    expect(one(objs, 'Deployment').metadata.name).toBe('ci-ops');
   });
 
   test('scope and watchLabelSelector reach the operator; the schema rejects a scope that is no label value', () => {

@@ -6,11 +6,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DevSession, DevSessionStatus, ImageBuild } from '@dsa/api';
+import { contextDigest } from '@dsa/api/build-context';
 import { FakeAnalyzeKube, replicaSet, sessionPod } from '../analyze/fake-analyze-kube.test-util.js';
 import { testEnv, type TestEnv } from '../devloop/dev-loop.test-util.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { FakeKube } from '../session/fake-kube.test-util.js';
-import { actionDeps, type Uploads } from './actions.test-util.js';
+import { actionDeps, fakeOperator, type Uploads } from './actions.test-util.js';
 import type { ProjectRef } from './action-deps.js';
 import type { AnalyzeDeps } from './analyze.js';
 import { deployProject, type DeployOptions } from './deploy.js';
@@ -250,6 +251,81 @@ hooks:
     await deployProject(e2, deps(e2, kube2, new FakeAnalyzeKube()), { project: ref(errDir), timeoutMs: 600_000, wait: fast }).catch(() => undefined);
     expect(readFileSync(path.join(errDir, 'hooks.log'), 'utf8')).toBe('error:deploy DevSession web failed: Job/x failed\n');
   });
+});
+
+describe('build hooks', () => {
+  /** A project with one image whose Dockerfile copies gen.txt, and the hooks given. */
+  function imageProject(hooks: string): string {
+    const dir = mkdtempSync(path.join(tmp, 'img-'));
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox:1.36\nCOPY gen.txt /gen.txt\n');
+    writeFileSync(path.join(dir, 'gen.txt'), 'by hand\n');
+    writeFileSync(
+      path.join(dir, 'devspace.yaml'),
+      `version: v2beta1
+name: web
+images:
+  app:
+    image: reg.local:5000/web/app
+deployments:
+  web:
+    kubectl:
+      inlineManifest: |-
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: web}
+${hooks}`,
+    );
+    return dir;
+  }
+
+  it('what a before:build hook writes (a file the Dockerfile copies) is in the build context that is hashed and uploaded', async () => {
+    const dir = imageProject(`hooks:
+  - events: [before:build]
+    command: echo generated > gen.txt
+  - events: ["before:build:app"]
+    command: echo "before:build:app $DEVSPACE_HOOK_IMAGE_CONFIG_NAME" >> hooks.log
+  - events: ["skip:build:*"]
+    command: echo never >> hooks.log
+`);
+    const before = await contextDigest(dir, 'Dockerfile');
+    const kube = new FakeKube();
+    const uploads: Uploads = { done: [] };
+    fakeOperator(kube, uploads);
+    const e = env();
+    await deployProject(e, actionDeps(e, kube, { uploads }), { project: ref(dir), timeoutMs: 60_000, wait: fast });
+    expect(readFileSync(path.join(dir, 'gen.txt'), 'utf8')).toBe('generated\n');
+    const digest = kube.sessions.get('dev/web')?.spec.images?.[0]?.context?.upload?.digest;
+    expect(digest).toBe(await contextDigest(dir, 'Dockerfile'));
+    expect(digest).not.toBe(before);
+    // The upload is checked against that digest (a stale one is "the build context changed").
+    expect(uploads.done).toEqual([expect.stringMatching(/^web-app-build \d+$/)]);
+    expect(readFileSync(path.join(dir, 'hooks.log'), 'utf8')).toBe('before:build:app app\n');
+  }, 30_000);
+
+  it('--skip-build: skip:build:* and skip:build:<image> fire for the image not built; before:build does not', async () => {
+    const dir = imageProject(`hooks:
+  - events: ["skip:build:*"]
+    command: echo "skip:build:* $DEVSPACE_HOOK_IMAGE_CONFIG_NAME $DEVSPACE_HOOK_IMAGE_NAME" >> hooks.log
+  - events: ["skip:build:app"]
+    command: echo "skip:build:app" >> hooks.log
+  - events: [before:build, "before:build:app"]
+    command: echo never >> hooks.log
+`);
+    const kube = new FakeKube();
+    const uploads: Uploads = { done: [] };
+    fakeOperator(kube, uploads);
+    kube.builds.set('dev/web-app', {
+      apiVersion: 'dsa.dev/v1alpha1',
+      kind: 'ImageBuild',
+      metadata: { name: 'web-app', namespace: 'dev', generation: 1 },
+      spec: { image: 'reg.local:5000/web/app', tag: 'dsa-0123456789ab' },
+      status: { observedGeneration: 1, phase: 'Succeeded', tag: 'dsa-0123456789ab' },
+    } as ImageBuild);
+    const e = env();
+    await deployProject(e, actionDeps(e, kube, { uploads }), { project: ref(dir), skipBuild: true, timeoutMs: 60_000, wait: fast });
+    expect(uploads.done).toEqual([]);
+    expect(readFileSync(path.join(dir, 'hooks.log'), 'utf8')).toBe('skip:build:* app reg.local:5000/web/app\nskip:build:app\n');
+  }, 30_000);
 });
 
 describe('-t/--terminal', () => {

@@ -60,4 +60,22 @@ describe('downProject', () => {
     expect(readFileSync(path.join(dir, 'purge.log'), 'utf8')).toBe('before:purge \nbefore:purge:* b\nbefore:purge:* a\nafter:purge:b b\nafter:purge \n');
     expect(kube.calls).toEqual(['delete dev/purged']);
   }, 30_000);
+
+  it('a failed deletion fires error:purge with the error, not after:purge, and fails the command', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dsa-down-'));
+    writeFileSync(
+      path.join(dir, 'devspace.yaml'),
+      `version: v2beta1\nname: purged\ndeployments:\n  a:\n    kubectl:\n      inlineManifest: |-\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: {name: a}\nhooks:\n  - events: [error:purge, after:purge]\n    command: echo "$DEVSPACE_HOOK_EVENT $DEVSPACE_HOOK_ERROR" >> purge.log\n`,
+    );
+    const kube = new FakeKube();
+    kube.sessions.set('dev/purged', { ...session('purged'), status: { phase: 'Ready' } } as DevSession);
+    kube.deleteSession = async () => {
+      throw new Error('devsessions "purged" is forbidden');
+    };
+    const e = testEnv();
+    envs.push(e);
+    const run = downProject(e, actionDeps(e, kube), { project: { ...project('two-services'), configPath: path.join(dir, 'devspace.yaml'), processEnv: { PATH: process.env.PATH } }, timeoutMs: 60_000 });
+    await expect(run).rejects.toThrow('devsessions "purged" is forbidden');
+    expect(readFileSync(path.join(dir, 'purge.log'), 'utf8')).toBe('error:purge devsessions "purged" is forbidden\n');
+  }, 30_000);
 });

@@ -4,7 +4,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import type { DevSession, ImageBuild } from '@dsa/api';
@@ -290,6 +290,22 @@ describe('asking a registry whether it speaks plain HTTP', () => {
       server.close();
     }
   });
+
+  test('each attempt gives up after 3 s by default: a registry that accepts connections and never answers', async () => {
+    const sockets: Socket[] = [];
+    const server = createTcpServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const t0 = Date.now();
+      expect(await httpRegistryProbe()(`127.0.0.1:${(server.address() as AddressInfo).port}`)).toBeUndefined();
+      const took = Date.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(2_900);
+      expect(took).toBeLessThan(4_500);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  }, 15_000);
 
   test('an opaque "fetch failed" over HTTPS becomes the registries.insecure hint, once per registry', async () => {
     const message = 'cannot check whether 10.0.0.5:5000/web:dsa-1 exists, the registry is unreachable: registry request HEAD https://10.0.0.5:5000/v2/web/manifests/dsa-1 failed: fetch failed; retrying';

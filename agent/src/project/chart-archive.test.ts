@@ -10,7 +10,7 @@ import { delimiter, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { ValidationError } from '../errors.js';
-import { packChartDir } from './chart-archive.js';
+import { packChartDir, readChartArchive } from './chart-archive.js';
 
 const HELM = process.env.DSA_HELM && existsSync(process.env.DSA_HELM) ? process.env.DSA_HELM : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'helm')).find((p) => existsSync(p));
 
@@ -97,5 +97,16 @@ describe('packChartDir', () => {
     execFileSync(HELM, ['package', dir, '-d', out], { env: { ...process.env, HELM_CACHE_HOME: join(base, 'hc'), HELM_CONFIG_HOME: join(base, 'hcfg') } });
     const helmFiles = [...(await entries(await readFile(join(out, (await readdir(out))[0]!)))).keys()].sort();
     expect(ours).toEqual(helmFiles);
+  });
+});
+
+describe('readChartArchive', () => {
+  it('sends a packed chart as it is up to 1 MiB; one byte more is refused, naming the limit', async () => {
+    const gz = (size: number) => Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(size - 2, 7)]);
+    await writeFile(join(base, 'max.tgz'), gz(1024 * 1024));
+    await writeFile(join(base, 'over.tgz'), gz(1024 * 1024 + 1));
+    expect(Buffer.from(readChartArchive(join(base, 'max.tgz')), 'base64').equals(gz(1024 * 1024))).toBe(true);
+    expect(() => readChartArchive(join(base, 'over.tgz'))).toThrow(ValidationError);
+    expect(() => readChartArchive(join(base, 'over.tgz'))).toThrow(/over\.tgz: 1024 KiB; a packed chart must stay under 1024 KiB/);
   });
 });

@@ -1,6 +1,11 @@
 // The CLI contract, through the real binary: exit codes, stdout/stderr separation, help, colour.
 import { describe, expect, it } from '@jest/globals';
-import { ANSI, mapLimit, runDsa, show, type RunResult } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ANSI, REPO_ROOT, baseEnv, mapLimit, runDsa, show, type RunResult } from './helpers.js';
 
 interface Case {
   args: string[];
@@ -156,4 +161,22 @@ describe('dsa CLI (spawned)', () => {
       ctxErr(['render', '--kube-context', 'nope', '--config', 'examples/gitops-no-images/devspace.yaml']),
     ]);
   }, 120_000);
+
+  it('Ctrl-C: a second SIGINT exits 130 at once, without waiting for a command that ignores the first', async () => {
+    // bin/dsa.js's wiring (runMain) around a command that does not honour its abort signal: the interval stands
+    // for that command's work and keeps the process alive past the first Ctrl-C (then the exit comes after 3 s).
+    const script = join(mkdtempSync(join(tmpdir(), 'dsa-sigint-')), 'stuck.mjs');
+    writeFileSync(script, `const { runMain } = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'agent/src/main.ts')).href)});\nsetInterval(() => undefined, 1000);\nawait runMain(['version']);\nprocess.stderr.write('ready\\n');\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, env: baseEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    let stderr = '';
+    await new Promise<void>((r) => child.stderr!.setEncoding('utf8').on('data', (c: string) => ((stderr += c), stderr.includes('ready') && r())));
+    child.kill('SIGINT');
+    const afterFirst = await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 300))]);
+    expect(afterFirst).toBe('running');
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(1_500);
+  }, 30_000);
 });

@@ -114,7 +114,7 @@ describe('examples/*', () => {
   }, 180_000);
 });
 
-describe('DevSpace published examples (shared/devspace-examples beside the repository)', () => {
+describe('DevSpace published examples (agent/test/fixtures/devspace-examples)', () => {
   const files = readdirSync(SHARED_EXAMPLES_DIR).filter((f) => f.endsWith('.yaml')).sort();
   // Not renderable without input: v4.0.0-variables has an unknown top-level `command:` key, and both
   // variables files ask a question with no default (non-interactive runs must fail, not hang).
@@ -185,5 +185,16 @@ describe('malformed configs', () => {
     const args = ['render', '--config', join(dir, 'yaml-syntax.yaml')];
     const r = await runDsa(args, { cwd: dir });
     check(args, r, () => expectOneLineError(r));
+  }, 60_000);
+
+  it('--skip-file-checks: each unreadable file becomes a commented stand-in, with one warning each (exit 0)', async () => {
+    const args = ['render', '--skip-file-checks', '--config', join(dir, 'missing-manifest.yaml')];
+    const r = await runInProcess(args, { cwd: dir });
+    check(args, r, () => {
+      expect(r.code).toBe(0);
+      const [session] = parseRendered(r.stdout);
+      expect(session!.spec.deployments[0].kubectl.manifests).toEqual([`# ${join(dir, 'does-not-exist.yaml')}: not read (--skip-file-checks)\n`]);
+      expect(r.stderr).toBe(`warning: ${join(dir, 'does-not-exist.yaml')}: not read (--skip-file-checks); rendered as a stand-in\n`);
+    });
   }, 60_000);
 });

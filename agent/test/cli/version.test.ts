@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as api from '@dsa/api';
 import { agentApi, apiSkew, computeApiDigest, OPERATOR_INFO_NAME, parseOperatorInfo, readClusterApi, warnOnApiSkew, type AgentApi, type ClusterApi } from '../../src/actions/cluster-version.js';
 import { buildInfo } from '../../src/cli/build-info.js';
+import { startApiCheck } from '../../src/cli/api-check.js';
 import { formatVersion } from '../../src/cli/commands/version.js';
+import type { CommandContext } from '../../src/cli/context.js';
 import { createKubeAccess } from '../../src/kube/access.js';
 import { run } from '../../src/main.js';
 import { StringWriter } from '../../src/output/writer.js';
@@ -175,5 +177,34 @@ describe('reading the cluster (loopback apiserver)', () => {
     expect(formatVersion({ agent: { version: '1', commit: '', built: '', flavor: 'source', node: 'v20', platform: 'linux/x64', apiVersion: 'a/b', apiDigest: 'd' } })).toBe(
       ['Client Version: 1', 'Git Commit:     unknown', 'Built:          from source', 'Node:           v20 linux/x64', 'API:            a/b (schema d)', ''].join('\n'),
     );
+  }, 60_000);
+
+  it('the operator namespace: --operator-namespace, else DSA_OPERATOR_NAMESPACE, else dsa-system (version --cluster and the up/deploy check)', async () => {
+    const cm = (version: string) => info({ version, apiVersion: 'dsa.dev/v1beta1', apiDigest: DIGEST });
+    const { kc, kubeconfig } = await kubeFor(
+      { '/apis/dsa.dev': group('v1alpha1'), ...Object.fromEntries(['dsa-system', 'ops', 'other'].map((ns, i) => [`/api/v1/namespaces/${ns}/configmaps/${OPERATOR_INFO_NAME}`, cm(`0.0.${i}`)])) },
+      'ns-order',
+    );
+    const version = async (argv: string[], env: Record<string, string>) => {
+      const stdout = new StringWriter();
+      const io = { stdout, stderr: new StringWriter(), env: { KUBECONFIG: kubeconfig, ...env }, cwd: tmp, homeDir: tmp, isTTY: { stdin: false, stdout: false, stderr: false }, signal: new AbortController().signal };
+      expect(await run(['version', '--cluster', '-o', 'json', ...argv], { ...io, services: () => Promise.reject(new Error('unused')), owner: () => ({ user: 'u', host: 'h' }) })).toBe(0);
+      return (JSON.parse(stdout.toString()) as { cluster: { operator: { info: { namespace: string; version: string } } } }).cluster.operator.info;
+    };
+    expect(await version([], {})).toMatchObject({ namespace: 'dsa-system', version: '0.0.0' });
+    expect(await version([], { DSA_OPERATOR_NAMESPACE: '' })).toMatchObject({ namespace: 'dsa-system' });
+    expect(await version([], { DSA_OPERATOR_NAMESPACE: 'ops' })).toMatchObject({ namespace: 'ops', version: '0.0.1' });
+    expect(await version(['--operator-namespace', 'other'], { DSA_OPERATOR_NAMESPACE: 'ops' })).toMatchObject({ namespace: 'other', version: '0.0.2' });
+    // up and deploy (no flag): the environment variable, else dsa-system.
+    const check = async (processEnv: Record<string, string>) => {
+      const lines: string[] = [];
+      const log = { verbose: false, debug: () => {}, info: () => {}, error: () => {}, warn: (m: string) => void lines.push(m) };
+      const kube = { kubeConfig: async () => kc };
+      const env = { log, signal: new AbortController().signal, stdout: new StringWriter(), stderr: new StringWriter(), isTTY: { stdin: false, stdout: false, stderr: false } };
+      await startApiCheck({ env, deps: { kube, services: () => Promise.reject(new Error('unused')), cluster: undefined }, processEnv } as unknown as CommandContext);
+      return lines;
+    };
+    expect(await check({})).toEqual([expect.stringMatching(/^the operator 0\.0\.0 in dsa-system reconciles dsa\.dev\/v1beta1/)]);
+    expect(await check({ DSA_OPERATOR_NAMESPACE: 'ops' })).toEqual([expect.stringMatching(/^the operator 0\.0\.1 in ops reconciles/)]);
   }, 60_000);
 });

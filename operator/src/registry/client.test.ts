@@ -61,6 +61,11 @@ describe('RegistryClient against a local fake registry', () => {
         return res.writeHead(200).end(req.method === 'GET' ? '{"schemaVersion":2}' : undefined);
       }
       if (url === '/v2/team/api/manifests/broken') return res.writeHead(503).end();
+      if (url.startsWith('/v2/leaky/') || url.startsWith('/leaky-token')) {
+        // A registry (or a proxy in front of it) that echoes secrets in its error bodies.
+        if (url.startsWith('/v2/leaky/auth/')) return res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/leaky-token"` }).end();
+        return res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"SECRET-BODY token=hunter2"}]}');
+      }
       res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -97,6 +102,19 @@ const client = new RegistryClient({ timeoutMs: 2000, addressPolicy: { allow: ['1
     const err = await client.manifestDigest({ image: '127.0.0.1:1/x', tag: 't', insecure: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as RegistryError).transient).toBe(true);
+  });
+
+  it('puts the status in errors, never the response body', async () => {
+    const errs = [
+      await client.imageConfig({ image: `${host}/leaky/x`, reference: 't', insecure: true }).catch((e: unknown) => e),
+      await client.manifestDigest({ image: `${host}/leaky/auth/x`, tag: 't', insecure: true }).catch((e: unknown) => e),
+    ] as RegistryError[];
+    for (const err of errs) {
+      expect(err).toBeInstanceOf(RegistryError);
+      expect(err.status).toBe(500);
+      expect(err.message).toMatch(/answered 500/);
+      expect(err.message).not.toMatch(/SECRET|hunter2/);
+    }
   });
 
   it('refuses loopback, link-local and metadata registries by default, as configuration (not transient)', async () => {

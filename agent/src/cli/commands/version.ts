@@ -84,7 +84,7 @@ export const versionCommand = defineCommand<VersionFlags>({
     if (flags.cluster) {
       const target = ctx.deps.kube.target();
       const kc = await ctx.deps.kube.kubeConfig();
-      const operatorNamespace = flags.operatorNamespace ?? ctx.processEnv[OPERATOR_NAMESPACE_ENV] ?? DEFAULT_OPERATOR_NAMESPACE;
+      const operatorNamespace = flags.operatorNamespace || ctx.processEnv[OPERATOR_NAMESPACE_ENV] || DEFAULT_OPERATOR_NAMESPACE;
       const cluster = await readClusterApi(kc, { operatorNamespace, signal: ctx.signal });
       report.cluster = { server: kc.getCurrentCluster()?.server ?? '', context: target.contextName ?? '', ...cluster };
       report.skew = apiSkew(api, cluster);

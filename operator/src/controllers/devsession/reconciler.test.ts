@@ -22,6 +22,8 @@ class FakeKube implements DevSessionKube {
   applied: string[] = [];
   deleted: string[] = [];
   gets = 0;
+  /** LISTs of ImageBuilds sent to the apiserver (the informer cache should answer them). */
+  imageBuildLists = 0;
   statusWrites = 0;
   reject?: (o: KubernetesObject) => unknown;
   /** Status the "controllers" give objects when applied. */
@@ -107,6 +109,7 @@ class FakeKube implements DevSessionKube {
     return !CLUSTER_SCOPED.has(kind);
   }
   async listImageBuilds(ns: string) {
+    this.imageBuildLists++;
     return [...this.objects.values()].filter((o) => o.kind === 'ImageBuild' && o.metadata?.namespace === ns) as unknown as ImageBuild[];
   }
   async readDockerConfig() {
@@ -322,6 +325,40 @@ describe('DevSessionReconciler', () => {
     expect(kube.statusWrites).toBe(writes);
     expect(events).toEqual([]);
     expect((kube.objects.get('ConfigMap/dev/a') as Any).metadata.annotations['dsa.dev/applied-hash']).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('a pass reads the session and its ImageBuilds from the cache: no GET of the session, no LIST of ImageBuilds', async () => {
+    const { kube, run } = setup();
+    kube.statusFor = (o) => (o.kind === 'ImageBuild' ? { observedGeneration: 1, phase: 'Succeeded', tag: 't1', image: 'reg/api:t1' } : undefined);
+    kube.addSession('s', { images: [{ name: 'api', image: 'reg/api', context: { upload: { digest: 'sha256:' + 'd'.repeat(64) } } }] });
+    await run('s');
+    await run('s');
+    expect(kube.session('s')!.status).toMatchObject({ phase: 'Ready', imagesBuilt: '1/1' });
+    // DevSessionKube has no session GET at all (the session comes from `reads`); the ImageBuild prune must not LIST.
+    expect(kube.imageBuildLists).toBe(0);
+    expect(kube.calls.filter((c) => c.key.startsWith('DevSession') || c.key.startsWith('ImageBuild'))).toEqual([]);
+  });
+
+  it('an object applied before the session-uid label existed: re-labelled when applied again, left with a Warning when pruned', async () => {
+    const { kube, run, events } = setup();
+    // What an older operator left: session name and namespace labels, no uid, no applied-hash.
+    const old = { 'dsa.dev/session': 's', 'dsa.dev/session-namespace': 'dev', 'dsa.dev/deployment': 'cfg' };
+    for (const n of ['a', 'gone']) kube.objects.set(`ConfigMap/dev/${n}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, namespace: 'dev', labels: { ...old } }, data: { k: 'v' } } as KubernetesObject);
+    const s = kube.addSession('s', { deployments: [{ name: 'cfg', kubectl: { manifests: [cm('a')] } }] });
+    s.status = { inventory: ['a', 'gone'].map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'dev', name, deployment: 'cfg' })) };
+    await run('s');
+    expect(kube.applied).toEqual(['ConfigMap/dev/a']);
+    expect((kube.objects.get('ConfigMap/dev/a') as Any).metadata.labels['dsa.dev/session-uid']).toBe('uid-s');
+    expect(kube.deleted).toEqual([]);
+    expect(kube.objects.has('ConfigMap/dev/gone')).toBe(true);
+    expect(events.filter((e) => e.reason === 'InventoryEntryIgnored')).toEqual([
+      expect.objectContaining({ type: 'Warning', note: 'status.inventory lists ConfigMap dev/gone, but its labels do not name this session (name, namespace and uid): not deleted' }),
+    ]);
+    // Once re-labelled, the object is the session's own: a later prune deletes it.
+    s.spec.deployments = [];
+    s.metadata.generation = 2;
+    await run('s');
+    expect(kube.deleted).toEqual(['ConfigMap/dev/a']);
   });
 
   it('re-applies what changed, and an object whose fields another manager took', async () => {
