@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as k8s from '@kubernetes/client-node';
+import { loopbackKubeConfig } from '../runtime/loopback-kubeconfig.test-util.js';
 import { createOperatorCache } from './operator-cache.js';
 
 let server: Server;
@@ -29,14 +29,7 @@ afterAll(async () => {
 
 describe('operator cache', () => {
   it('the namespaces informer lists and watches with the dsa.dev/operator-scope selector (labelled namespaces only)', async () => {
-    const kc = new k8s.KubeConfig();
-    kc.loadFromOptions({
-      // client-node refuses plain http unless skipTLSVerify is set.
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = loopbackKubeConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const { namespaces } = createOperatorCache(kc, { resyncPeriodMs: 0 });
     namespaces.start();
     try {

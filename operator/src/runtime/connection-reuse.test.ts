@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { loopbackKubeConfig } from './loopback-kubeconfig.test-util.js';
 import { observeRequests, reuseConnections, tlsIdentity } from './connection-reuse.js';
 
 let dir: string;
@@ -35,16 +36,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function kubeConfig(): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `https://127.0.0.1:${port}`, caData: readFileSync(join(dir, 'cert.pem')).toString('base64'), skipTLSVerify: false }],
-    users: [{ name: 'u', token: 't0ken' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
-}
+const kubeConfig = () => loopbackKubeConfig(`https://127.0.0.1:${port}`, { caData: readFileSync(join(dir, 'cert.pem')).toString('base64'), token: 't0ken' });
 
 async function calls(kc: k8s.KubeConfig, n: number): Promise<number> {
   const before = connections;

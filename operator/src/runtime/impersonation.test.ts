@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { loopbackKubeConfig } from './loopback-kubeconfig.test-util.js';
 import { observeRequests, reuseConnections } from './connection-reuse.js';
 import { Impersonator, describeForbidden, impersonatingKubeConfig, isRbacDenied, serviceAccountUser } from './impersonation.js';
 import { apiError } from './testing.js';
@@ -41,16 +42,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function kubeConfig(): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `https://127.0.0.1:${port}`, caData: readFileSync(join(dir, 'cert.pem')).toString('base64'), skipTLSVerify: false }],
-    users: [{ name: 'u', token: 'operator-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return reuseConnections(kc);
-}
+const kubeConfig = () => reuseConnections(loopbackKubeConfig(`https://127.0.0.1:${port}`, { caData: readFileSync(join(dir, 'cert.pem')).toString('base64'), token: 'operator-token' }));
 
 describe('impersonation', () => {
   it('serviceAccountUser builds the SA user name and refuses names that are not names', () => {

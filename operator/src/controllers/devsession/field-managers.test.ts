@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as k8s from '@kubernetes/client-node';
 import type { DevSession } from '@dsa/api';
 import { ClientNodeAgentGoneWriter } from './agent-presence.js';
+import { loopbackKubeConfig } from '../../runtime/loopback-kubeconfig.test-util.js';
 import { ClientNodeDevPodsWriter } from './dev-pods-controller.js';
 
 let server: Server;
@@ -29,16 +29,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function kubeConfig(): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
-}
+const kubeConfig = () => loopbackKubeConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 
 describe('status field managers', () => {
   it('status.pods is applied as dsa-operator-devpods, `agent gone` as dsa-operator-agent-presence (both forced SSA on /status)', async () => {
