@@ -22,18 +22,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { facadeSource, scanClientNodeNames } from './client-node-facade.mjs';
 import { generateValidatorShim } from './validators.mjs';
+import { esmRequireBanner } from '../../build/esm-banner.mjs';
 
 const AGENT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = resolve(AGENT, '..');
 const API_SRC = join(REPO, 'api', 'src') + sep;
 const VALIDATE_TS = join(REPO, 'api', 'src', 'v1alpha1', 'validate.ts');
 
-// CommonJS dependencies (commander, yaml's CJS parts, client-node's) call require() for Node built-ins;
-// in an ESM bundle esbuild's __require shim throws unless a real `require` is in scope.
-const ESM_BANNER = [
-  "import { createRequire as __dsaCreateRequire } from 'node:module';",
-  'const require = __dsaCreateRequire(import.meta.url);',
-].join('\n');
+// commander, yaml's CJS parts and client-node's need a real require (build/esm-banner.mjs).
+const ESM_BANNER = esmRequireBanner();
 
 /** The commit a build comes from: DSA_COMMIT, else git (with -dirty), else ''. */
 function commitOf() {

@@ -11,6 +11,7 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { esmRequireBanner } from '../../build/esm-banner.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -23,18 +24,8 @@ const { values } = parseArgs({
 const outfile = resolve(values.outfile);
 await mkdir(dirname(outfile), { recursive: true });
 
-// express, pino, prom-client and friends are CommonJS and call require() for node built-ins; in an ESM bundle
-// esbuild turns those into a `__require` shim that throws unless a real `require` is in scope. The banner
-// provides one (and __filename/__dirname for CJS code that reads them). The aliases avoid clashing with any
-// bundled module's own top-level names.
-const banner = [
-  "import { createRequire as __dsaCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __dsaFileURLToPath } from 'node:url';",
-  "import { dirname as __dsaDirname } from 'node:path';",
-  'const require = __dsaCreateRequire(import.meta.url);',
-  'const __filename = __dsaFileURLToPath(import.meta.url);',
-  'const __dirname = __dsaDirname(__filename);',
-].join('\n');
+// express, pino, prom-client and friends are CommonJS: they need a real require (and __filename/__dirname).
+const banner = esmRequireBanner({ filenames: true });
 
 const result = await build({
   entryPoints: [resolve(repo, 'operator/src/main.ts')],

@@ -13,6 +13,7 @@ import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { esmRequireBanner } from '../../build/esm-banner.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -27,17 +28,7 @@ const entry = resolve(values.entry);
 const outfile = resolve(values.outfile);
 await mkdir(dirname(outfile), { recursive: true });
 
-// CommonJS dependencies call require() for node built-ins; in an ESM bundle esbuild turns those into a
-// `__require` shim that throws unless a real `require` is in scope. The banner provides one (and
-// __filename/__dirname), under aliases that cannot clash with bundled modules' own names.
-const banner = [
-  "import { createRequire as __dsaCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __dsaFileURLToPath } from 'node:url';",
-  "import { dirname as __dsaDirname } from 'node:path';",
-  'const require = __dsaCreateRequire(import.meta.url);',
-  'const __filename = __dsaFileURLToPath(import.meta.url);',
-  'const __dirname = __dsaDirname(__filename);',
-].join('\n');
+const banner = esmRequireBanner({ filenames: true });
 
 // Native addons (a .node file per platform) cannot ride in the bundle and the image has no node_modules: kept
 // external and reported below, so build-image.sh refuses to build an image that would import one.
