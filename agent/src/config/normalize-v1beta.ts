@@ -292,6 +292,16 @@ function normDev(ctx: NormCtx, dev: Obj, images: Obj | undefined, version: numbe
     if (patches.length) pod.patches = patches;
   });
 
+  // dev.logs applies to the dev pods' log streams (dsa streams the dev pods' containers, not every
+  // deployed image's): disabled turns them off, showLast is the backlog, images picks the pods by image.
+  if (logs) {
+    const images = strs(logs.images);
+    const lastLines = num(logs.showLast);
+    for (const pod of groups.pods) {
+      const picked = !images || (pod.selector.imageName !== undefined && images.includes(pod.selector.imageName));
+      pod.logs = { enabled: bool(logs.disabled) !== true && picked, ...(lastLines !== undefined ? { lastLines } : {}) };
+    }
+  }
   const out: DevConfig = { pods: groups.pods, interactive, open: objs(dev.open).map((o) => String(o.url)) };
   if (logs) out.logs = { enabled: bool(logs.disabled) !== true, ...(num(logs.showLast) !== undefined ? { lastLines: logs.showLast as number } : {}), ...(strs(logs.images) ? { images: strs(logs.images) } : {}) };
   const ar = obj(dev.autoReload);

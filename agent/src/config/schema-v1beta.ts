@@ -9,7 +9,6 @@ const CHART_CREDENTIALS = 'chart repository credentials are not passed; the oper
 const SERVER_SIDE_APPLY = 'the operator applies with server-side apply';
 const POD_PATCHES = 'pod patches are not applied';
 const CUSTOM_COMMANDS = 'custom commands are not run (dsa has no run command)';
-const V1BETA_LOGS = 'not used: v1beta log settings are not carried over';
 
 const buildOptions = S.obj({
   target: a(S.str()),
@@ -324,9 +323,9 @@ const dev = S.obj({
   open: w(S.list(S.obj({ url: a(S.str(), { required: true }) })), 'URLs are not opened', { since: 3 }),
   logs: a(
     S.obj({
-      disabled: w(S.bool(), V1BETA_LOGS),
-      showLast: w(S.int(0), V1BETA_LOGS),
-      images: w(S.strList(), V1BETA_LOGS),
+      disabled: a(S.bool(), { note: 'no log streams for the dev pods' }),
+      showLast: a(S.int(0), { note: 'lines of backlog per dev pod stream' }),
+      images: a(S.strList(), { note: 'only dev pods selected by these images stream logs (dsa streams dev pods, not every deployed image)' }),
       sync: a(S.bool(), { since: 9 }),
       selectors: w(S.list(S.any()), 'logs follow the dev pods and images', { since: 10 }),
     }),

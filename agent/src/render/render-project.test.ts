@@ -421,6 +421,31 @@ describe('renderProject: agent-only features', () => {
     expect(renderProject(p, options()).warnings.map((w) => w.path)).toEqual(['hooks[0]', 'dev.autoReload']);
   });
 
+  it('v1beta dev.logs: showLast is each dev pod stream\'s backlog, images picks the pods, disabled turns them off', async () => {
+    const y = (logs: string) =>
+      [
+        'version: v1beta9',
+        'images:',
+        '  api: {image: reg/api}',
+        '  worker: {image: reg/worker}',
+        'dev:',
+        '  ports: [{imageName: api, forward: [{port: 8080}]}]',
+        '  sync: [{imageName: worker, containerPath: /app}]',
+        `  logs: ${logs}`,
+        '',
+      ].join('\n');
+    const pods = async (logs: string) => {
+      const p = await loadProject({ configPath: '/w/devspace.yaml', fs: memFileReader({ '/w/devspace.yaml': y(logs) }), env: {}, checkFiles: false });
+      expect(p.warnings.map((w) => w.path).filter((w) => w.startsWith('dev.logs'))).toEqual([]);
+      const r = renderProject(p, options({ uploadDigests: 'placeholder' }));
+      const session = r.sessions[0] as { spec: { dev?: { pods?: Array<{ selector?: { imageName?: string }; logs?: { enabled: boolean; lastLines?: number } }> } } };
+      return Object.fromEntries((session.spec.dev?.pods ?? []).map((d) => [d.selector?.imageName, d.logs]));
+    };
+    expect(await pods('{showLast: 10, images: [api]}')).toEqual({ api: { enabled: true, lastLines: 10 }, worker: { enabled: false, lastLines: 10 } });
+    expect(await pods('{disabled: true}')).toEqual({ api: { enabled: false }, worker: { enabled: false } });
+    expect(await pods('{}')).toEqual({ api: { enabled: true }, worker: { enabled: true } });
+  });
+
   it('v2beta1 dev args and resources (on the dev pod and on containers.<name>) reach the DevSession\'s dev pods', async () => {
     const y = [
       'version: v2beta1',
@@ -506,8 +531,6 @@ describe('renderProject: agent-only features', () => {
       'commands',
       'deployments[0].helm.atomic',
       'deployments[1].kubectl.applyArgs',
-      'dev.logs.disabled',
-      'dev.logs.showLast',
       'dev.open',
       'images.api.build.kaniko.options.network',
       'images.api.createPullSecret',
