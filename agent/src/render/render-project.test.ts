@@ -421,6 +421,16 @@ describe('renderProject: agent-only features', () => {
     expect(renderProject(p, options()).warnings.map((w) => w.path)).toEqual(['hooks[0]', 'dev.autoReload']);
   });
 
+  it('kaniko pullSecret (v1beta build.kaniko, v2beta1 kaniko) becomes the session image\'s registry.pullSecret (the build pod\'s and the lookups\' credentials)', async () => {
+    const rendered = async (y: string) => {
+      const p = await loadProject({ configPath: '/w/devspace.yaml', fs: memFileReader({ '/w/devspace.yaml': y }), env: {}, checkFiles: false });
+      const r = renderProject(p, options({ uploadDigests: 'placeholder' }));
+      return (r.sessions[0] as { spec: { images?: Array<{ name: string; registry?: { pullSecret?: string } }> } }).spec.images?.find((i) => i.name === 'api')?.registry;
+    };
+    expect(await rendered('version: v1beta9\nimages:\n  api: {image: reg/api, build: {kaniko: {pullSecret: regcred}}}\n')).toEqual({ pullSecret: 'regcred' });
+    expect(await rendered('version: v2beta1\nimages:\n  api: {image: reg/api, kaniko: {pullSecret: regcred}}\n')).toEqual({ pullSecret: 'regcred' });
+  });
+
   it('v1beta dev.logs: showLast is each dev pod stream\'s backlog, images picks the pods, disabled turns them off', async () => {
     const y = (logs: string) =>
       [
