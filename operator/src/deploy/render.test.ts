@@ -50,6 +50,17 @@ describe('renderDeployment', () => {
     expect(seen!.values).toEqual({ image: 'reg/api:t1' });
   });
 
+  it('helm timeoutSeconds bounds the helm template run (default 120 s)', async () => {
+    const timeouts: Array<number | undefined> = [];
+    const run: CommandRunner = async (_file, _args, opts) => {
+      timeouts.push(opts?.timeoutMs);
+      return 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-helm}\n';
+    };
+    await renderDeployment({ name: 'n', helm: { chart: { name: 'nginx', repo: 'https://charts.example' }, timeoutSeconds: 7 } }, ctx({ run }));
+    await renderDeployment({ name: 'n', helm: { chart: { name: 'nginx', repo: 'https://charts.example' } } }, ctx({ run }));
+    expect(timeouts).toEqual([7_000, 120_000]);
+  });
+
   it('a missing chart stalls with ChartNotFound and a slow retry; a non-tgz archive without retry', async () => {
     const run: CommandRunner = async () => {
       throw new ToolFailedError('helm', 'Error: chart "nope" not found in https://charts.example repository', 1);

@@ -283,6 +283,25 @@ describe('DevSessionReconciler', () => {
     expect(cond(kube.session('s'), 'Stalled')?.reason).toBe('ImageBuildFailed');
   });
 
+  it('helm wait: true holds the later deployments until its objects are ready; wait: false counts it ready once applied', async () => {
+    const chart = (wait: boolean) => ({ name: 'web', helm: { chart: { component: true as const }, values: { containers: [{ image: 'nginx' }] }, wait } });
+    const waiting = setup();
+    waiting.kube.addSession('s', { deployments: [chart(true), { name: 'cfg', kubectl: { manifests: [cm('after')] } }] });
+    await waiting.run('s');
+    expect(waiting.kube.objects.has('Deployment/dev/web')).toBe(true);
+    expect(waiting.kube.objects.has('ConfigMap/dev/after')).toBe(false);
+    expect(waiting.kube.session('s')!.status?.deployments).toEqual([
+      expect.objectContaining({ name: 'web', ready: false }),
+      expect.objectContaining({ name: 'cfg', ready: false, message: 'waiting for web (helm wait)' }),
+    ]);
+
+    const noWait = setup();
+    noWait.kube.addSession('s', { deployments: [chart(false), { name: 'cfg', kubectl: { manifests: [cm('after')] } }] });
+    await noWait.run('s');
+    expect(noWait.kube.objects.has('ConfigMap/dev/after')).toBe(true);
+    expect(noWait.kube.session('s')!.status?.deployments?.[0]).toMatchObject({ name: 'web', ready: true, message: expect.stringContaining('(helm wait: false)') });
+  });
+
   it('polls while a rollout is in progress', async () => {
     const { kube, run } = setup();
     kube.addSession('s', { deployments: [{ name: 'web', kubectl: { manifests: ['apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: x}]}}}\n'] } }] });
