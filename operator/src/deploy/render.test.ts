@@ -102,6 +102,34 @@ describe('renderDeployment', () => {
     }
   });
 
+  it('helm from git: the chart at path inside the checkout of url@ref is templated, the checkout removed; a path out of it is refused', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'dsa-render-test-'));
+    try {
+      await mkdir(join(repo, 'charts/web'), { recursive: true });
+      const fetched: Array<[string, string | undefined]> = [];
+      let cleaned = false;
+      const git: GitFetcher = {
+        checkout: async (url, ref) => {
+          fetched.push([url, ref]);
+          return { dir: repo, cleanup: async () => void (cleaned = true) };
+        },
+      };
+      let args: readonly string[] = [];
+      const run: CommandRunner = async (_f, a) => {
+        args = a;
+        return 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-git-chart}\n';
+      };
+      const r = await renderDeployment({ name: 'web', helm: { chart: { git: { url: 'https://git.example/charts.git', ref: 'v1.2.0', path: 'charts/web' } } } }, ctx({ git, run }));
+      expect(r.objects.map((o) => o.metadata?.name)).toEqual(['from-git-chart']);
+      expect(fetched).toEqual([['https://git.example/charts.git', 'v1.2.0']]);
+      expect(args.slice(0, 3)).toEqual(['template', 'web', join(repo, 'charts/web')]);
+      expect(cleaned).toBe(true);
+      await expect(renderDeployment({ name: 'web', helm: { chart: { git: { url: 'u', path: '../../etc' } } } }, ctx({ git, run }))).rejects.toMatchObject({ reason: 'InvalidSpec' });
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  });
+
   it('git failures and missing kustomize stall with a message', async () => {
     const git: GitFetcher = { checkout: async () => Promise.reject(new Error('connect ECONNREFUSED')) };
     await expect(renderDeployment({ name: 'g', kubectl: { git: { url: 'https://git.example/r.git' } } }, ctx({ git }))).rejects.toMatchObject({ reason: 'GitFetchFailed', retryAfterMs: 60_000 });
