@@ -18,7 +18,7 @@ source "$(dirname "$0")/lib.sh"
 D=$DSA_CACHE/docker
 DOCKERD_SOCK=${DOCKERD_SOCK:-$D/docker.sock}
 DOCKERD_EXEC=${DOCKERD_EXEC:-/run/dsa-docker}
-PIDF=$DOCKERD_EXEC/dsa-dockerd.pid
+PIDF=$DOCKERD_EXEC/dockerd.pid   # written by dockerd itself (--pidfile)
 REG=$(registry_addr)
 
 # info SOCKET: the daemon's /info (JSON) or failure.
@@ -46,11 +46,12 @@ case "${1:-up}" in
     mkdir -p "$D/data" "$DOCKERD_EXEC" "$DSA_LOGS"
     rm -f "$DOCKERD_SOCK"
     log "starting dockerd for local builds (socket $DOCKERD_SOCK, data root $D/data, log $DSA_LOGS/dockerd.log)"
-    # 9>&- 8>&-: never hand a harness lock fd to the long-lived daemon.
-    ( cd / && setsid /usr/sbin/dockerd -H "unix://$DOCKERD_SOCK" --data-root "$D/data" --exec-root "$DOCKERD_EXEC" \
-        --pidfile "$DOCKERD_EXEC/dockerd.pid" --iptables=false --ip-masq=false --bridge=none \
+    # 9>&- 8>&-: never hand a harness lock fd to the long-lived daemon. `exec`: no shell stays behind waiting
+    # for it with the caller's stdout/stderr open (a `make test | tee` would then never see EOF and hang).
+    ( cd / && exec setsid /usr/sbin/dockerd -H "unix://$DOCKERD_SOCK" --data-root "$D/data" --exec-root "$DOCKERD_EXEC" \
+        --pidfile "$PIDF" --iptables=false --ip-masq=false --bridge=none \
         --insecure-registry "$REG" \
-        </dev/null >>"$DSA_LOGS/dockerd.log" 2>&1 9>&- 8>&- & echo $! > "$PIDF" )
+        </dev/null >>"$DSA_LOGS/dockerd.log" 2>&1 9>&- 8>&- & )
     wait_for dockerd 60 suits "$DOCKERD_SOCK" || { tail -20 "$DSA_LOGS/dockerd.log" >&2; die "dockerd did not come up"; }
     ;;
   host) host ;;

@@ -165,6 +165,16 @@ t_helm() {
   "$DSA_HELM" list --all-namespaces
 }
 
+# A daemon the harness starts must not keep the caller's stdout/stderr open: `.ci/run` pipes `make test`
+# through tee and would wait for EOF forever (it did, with the build dockerd). Restarted through a pipe that
+# must close when the script returns; then it answers again for the suites that build locally.
+t_daemons_detached() {
+  [ -x /usr/sbin/dockerd ] || { echo "no /usr/sbin/dockerd: nothing to check"; return 0; }
+  "$CLUSTER_DIR/dockerd.sh" down
+  timeout 60 bash -c '"$1" up 2>&1 | cat' _ "$CLUSTER_DIR/dockerd.sh" || { echo "dockerd.sh up held its caller's pipe open (or failed)"; return 1; }
+  "$CLUSTER_DIR/dockerd.sh" host
+}
+
 check "API reachable" t_api
 check "CRD applied, served and validated" t_crd
 check "pod from DSA_TEST_IMAGE Running" t_pod
@@ -175,5 +185,6 @@ check "Service VIP (kubernetes.default) reachable from a pod" t_service_vip
 check "helm CLI (DSA_HELM) talks to the cluster" t_helm
 check "kaniko builds + pushes in-cluster, pod runs result" t_kaniko
 check "Deployment deleted -> ReplicaSet and Pod garbage-collected" t_gc
+check "harness daemons hold no pipe of their caller (build dockerd restarted through a pipe)" t_daemons_detached
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
