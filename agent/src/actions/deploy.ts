@@ -314,7 +314,7 @@ export async function deployProject(env: AgentEnv, deps: AnalyzeDeps, opts: Depl
             ? {
                 inspect: async (s: DevSession) => {
                   const r = await inspector.inspect(await current(s));
-                  if (r.blocking.length === 0) return { ...(r.waitingOn ? { detail: r.waitingOn } : {}), settled: r.settled };
+                  if (r.blocking.length === 0) return { ...(r.waitingOn ? { detail: r.waitingOn } : {}), settled: r.settled, ...(r.freshMs ? { freshMs: r.freshMs } : {}) };
                   printProblems(env, 'the rollout cannot succeed without a change:', r.blocking);
                   explained = true;
                   return { fail: rolloutError(r.blocking) };

@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { DevSession } from '@dsa/api';
 import { FakeAnalyzeKube, replicaSet, sessionPod } from './fake-analyze-kube.test-util.js';
-import { currentPods, FailFastTracker, rolloutSettled, RolloutInspector, sessionNamespaces, sessionSelector, waitingOn } from './rollout.js';
+import { currentPods, FailFastTracker, freshlyReadyMs, MIN_READY_MS, rolloutSettled, RolloutInspector, sessionNamespaces, sessionSelector, waitingOn } from './rollout.js';
 
 const session = (over: Partial<DevSession['status']> = {}): DevSession => ({
   apiVersion: 'dsa.dev/v1alpha1',
@@ -101,5 +101,16 @@ describe('RolloutInspector', () => {
     const all = await new RolloutInspector(kube).diagnose([session()]);
     expect(all.map((p) => p.kind)).toEqual(['ImagePull']);
     expect(all[0]!.details).toEqual(['registry: reg/app:1: not found']);
+  });
+});
+
+describe('freshlyReadyMs', () => {
+  const pod = (readySince?: string, phase = 'Running') => ({ status: { phase, conditions: readySince ? [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(readySince) }] : [{ type: 'Ready', status: 'False' }] } }) as never;
+  const now = Date.parse('2026-01-01T00:00:10Z');
+  test('is how long until every ready pod has been ready MIN_READY_MS; 0 for old, unready or finished pods', () => {
+    expect(MIN_READY_MS).toBe(2_000);
+    expect(freshlyReadyMs([pod('2026-01-01T00:00:09.500Z')], now)).toBe(1_500);
+    expect(freshlyReadyMs([pod('2026-01-01T00:00:05Z'), pod('2026-01-01T00:00:09Z')], now)).toBe(1_000);
+    expect(freshlyReadyMs([pod('2026-01-01T00:00:05Z'), pod(undefined), pod('2026-01-01T00:00:09.9Z', 'Succeeded')], now)).toBe(0);
   });
 });

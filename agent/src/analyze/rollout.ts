@@ -85,6 +85,24 @@ export function rolloutSettled(session: DevSession, pods: readonly V1Pod[], repl
   return currentPods(pods, replicaSets).every(podReady);
 }
 
+/**
+ * A pod counts as up only once it has been ready this long: a container that exits at once can be
+ * reported ready for an instant (no probe), and its Deployment counted available, before it crashes.
+ */
+export const MIN_READY_MS = 2_000;
+
+/** How long until every ready current pod has been ready for MIN_READY_MS (0: all have). Pure. */
+export function freshlyReadyMs(pods: readonly V1Pod[], nowMs: number): number {
+  let wait = 0;
+  for (const p of pods) {
+    if (p.status?.phase === 'Succeeded') continue;
+    const ready = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+    const since = ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : NaN;
+    if (Number.isFinite(since)) wait = Math.max(wait, MIN_READY_MS - (nowMs - since));
+  }
+  return Math.max(0, wait);
+}
+
 /** What the rollout waits for, in a few words: `pod api-7f9c: ContainerCreating`. Pure. */
 export function waitingOn(pods: readonly V1Pod[]): string | undefined {
   for (const p of pods) {
@@ -127,6 +145,8 @@ export interface RolloutInspection {
   waitingOn?: string;
   /** The rollouts behind every session are complete (see rolloutSettled). */
   settled: boolean;
+  /** Some current pod became ready less than MIN_READY_MS ago: this long until it counts. */
+  freshMs?: number;
 }
 
 export interface RolloutInspectorOptions {
@@ -155,7 +175,7 @@ export class RolloutInspector {
     const nowMs = this.now();
     const found = await this.collect(sessions, new Date(nowMs));
     const blocking = this.tracker.observe(found.problems, nowMs);
-    if (blocking.length === 0) return { blocking: [], ...(found.waiting ? { waitingOn: found.waiting } : {}), settled: found.settled };
+    if (blocking.length === 0) return { blocking: [], ...(found.waiting ? { waitingOn: found.waiting } : {}), settled: found.settled, ...(found.freshMs ? { freshMs: found.freshMs } : {}) };
     return { blocking: await this.explain(blocking, found.pods, new Date(nowMs)), settled: false };
   }
 
@@ -169,10 +189,11 @@ export class RolloutInspector {
     return this.explain(found.problems.filter((p) => p.severity === 'error'), found.pods, now);
   }
 
-  private async collect(sessions: readonly DevSession[], now: Date, allStates = false): Promise<{ problems: Timed[]; pods: Map<string, V1Pod>; settled: boolean; waiting?: string }> {
+  private async collect(sessions: readonly DevSession[], now: Date, allStates = false): Promise<{ problems: Timed[]; pods: Map<string, V1Pod>; settled: boolean; waiting?: string; freshMs: number }> {
     const problems: Timed[] = [];
     const podsByProblem = new Map<string, V1Pod>();
     let settled = true;
+    let freshMs = 0;
     let waiting: string | undefined;
     for (const s of sessions) {
       // The root's own stall is the wait's to report; a dependency's stall stops the root for good too.
@@ -193,11 +214,12 @@ export class RolloutInspector {
           }
         }
         if (!rolloutSettled(s, pods, rs)) settled = false;
+        freshMs = Math.max(freshMs, freshlyReadyMs(current, now.getTime()));
         waiting ??= waitingOn(current);
       }
     }
     const explained = await explainRegistries(problems, this.opts.probe ?? httpRegistryProbe(), this.probes);
-    return { problems: explained, pods: podsByProblem, settled, ...(waiting ? { waiting } : {}) };
+    return { problems: explained, pods: podsByProblem, settled, freshMs, ...(waiting ? { waiting } : {}) };
   }
 
   /** Blocking problems again with the pod's events (the registry's reason, the probe) and log lines. */

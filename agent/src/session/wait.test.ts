@@ -153,4 +153,26 @@ describe('waitForSession', () => {
     await waitForSession(kube, ref, { generation: 1, timeoutMs: 60_000, signal: new AbortController().signal, sleep: t2.sleep, now: t2.now, settle: { minMs: 3_000 }, inspect: async () => ({ settled: true }) });
     expect(t2.now()).toBe(3_000);
   });
+
+  it('a pod ready only just now must stay up: Ready counts once the inspector says none is fresh; a crash meanwhile fails', async () => {
+    const kube = new FakeKube();
+    kube.onGetSession = () => at(1, { observedGeneration: 1, phase: 'Ready', deploymentsReady: '1/1', conditions: [cond('Ready', 'True', 1)] });
+    const t = fakeTime();
+    const lines: string[] = [];
+    const s = await waitForSession(kube, ref, { generation: 1, timeoutMs: 60_000, signal: new AbortController().signal, sleep: t.sleep, now: t.now, onProgress: (l) => lines.push(l), inspect: async () => (t.now() < 2_000 ? { freshMs: 2_000 - t.now() } : {}) });
+    expect(s.status?.phase).toBe('Ready');
+    expect(t.now()).toBeGreaterThanOrEqual(2_000);
+    expect(lines).toEqual(['ready; making sure the new pods stay up…', 'ready: 1/1 deployments']);
+
+    const t2 = fakeTime();
+    const crash = new RuntimeError('the rollout cannot succeed: crash loop');
+    await expect(
+      waitForSession(kube, ref, { generation: 1, timeoutMs: 60_000, signal: new AbortController().signal, sleep: t2.sleep, now: t2.now, inspect: async () => (t2.now() < 1_000 ? { freshMs: 1_500 } : { fail: crash }) }),
+    ).rejects.toBe(crash);
+
+    // Pods ready for a while (or no inspector): Ready at once.
+    const t3 = fakeTime();
+    await waitForSession(kube, ref, { generation: 1, timeoutMs: 60_000, signal: new AbortController().signal, sleep: t3.sleep, now: t3.now, inspect: async () => ({}) });
+    expect(t3.now()).toBe(0);
+  });
 });

@@ -87,6 +87,8 @@ export interface Inspection {
   detail?: string;
   /** The rollouts behind the session are complete (for `settle`). */
   settled?: boolean;
+  /** A pod became ready only just now: Ready counts after this long (a container that exits at once looks ready for an instant). */
+  freshMs?: number;
 }
 
 export interface WaitOptions {
@@ -177,6 +179,12 @@ export async function waitForSession(kube: Pick<SessionKube, 'getSession'>, ref:
     switch (v.kind) {
       case 'ready': {
         if (!opts.settle) {
+          // One fresh look behind it: a pod ready only just now must stay up a moment (a crash fails here).
+          const i = opts.inspect ? await inspect(s, true) : {};
+          if (i.freshMs && elapsed < opts.timeoutMs) {
+            say(withDetail('ready; making sure the new pods stay up…', i));
+            break;
+          }
           say(v.line);
           return s;
         }
