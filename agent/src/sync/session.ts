@@ -6,13 +6,14 @@
 // with failOnError failed) fails alone: it reports the error and starts over after a pause that
 // grows (1 s … 15 s) while the other paths keep syncing on the same connection. Independent of the
 // CLI: it reports through typed events and never prints.
-import { isIP, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { DevPortMapping } from '@dsa/api';
 import {
   Connection,
   VersionMismatchError,
+  isListenHost,
   parseRestartReply,
   pipeSocket,
   type Channel,
@@ -347,7 +348,7 @@ export class SyncSession {
   private async listen(conn: Connection, port: DevPortMapping): Promise<void> {
     // bindAddress is where the pod listens; the sidecar takes an IP address (or localhost) only.
     let host = port.bindAddress;
-    if (host && host !== 'localhost' && isIP(host) === 0) {
+    if (host && !isListenHost(host)) {
       this.emit({ type: 'warning', message: `reverse port ${port.remotePort}: bindAddress ${JSON.stringify(host)} is not an IP address; listening on the pod's loopback` });
       host = undefined;
     }

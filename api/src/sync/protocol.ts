@@ -188,9 +188,13 @@ export function parseOpenParams(v: unknown): OpenParams {
   throw new ProtocolError(`unknown channel kind ${kind}`);
 }
 
-/** A listen address: an IP literal or `localhost` (no name lookups in the pod on the peer's word). */
+/** What a listen channel takes as its host: an IP literal or `localhost` (no name lookups in the pod on the peer's word). */
+export function isListenHost(v: unknown): v is string {
+  return typeof v === 'string' && (v === 'localhost' || isIP(v) !== 0);
+}
+
 function listenHost(v: unknown): string {
-  if (typeof v !== 'string' || (v !== 'localhost' && isIP(v) === 0)) throw new ProtocolError(`listen: host must be an IP address or localhost, got ${JSON.stringify(String(v).slice(0, 64))}`);
+  if (!isListenHost(v)) throw new ProtocolError(`listen: host must be an IP address or localhost, got ${JSON.stringify(String(v).slice(0, 64))}`);
   return v;
 }
 
